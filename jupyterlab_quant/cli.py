@@ -1,0 +1,240 @@
+"""``jlq`` command line (also ``python -m jupyterlab_quant``): a thin adapter over the services.
+
+Typed errors are translated here once: message on stderr, exit code 2 (bad input), 3 (not found),
+4 (store busy), 5 (other product error), 1 (unexpected).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from .app import Services
+from .core.errors import InvalidInput, NotFound, QuantError, StoreBusy
+from .data.ingest import import_files, load_sample
+from .data.sources.csv_files import FORMATS
+
+EXIT_CODES = ((InvalidInput, 2), (NotFound, 3), (StoreBusy, 4), (QuantError, 5))
+BAR_COLUMNS = ["symbol", "date", "open", "high", "low", "close", "volume", "amount", "preclose"]
+
+
+def _print_frame(df: pd.DataFrame, fmt: str) -> None:
+    out = df.copy()
+    for c in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[c]):
+            is_day = (out[c].dt.normalize() == out[c]).all()
+            out[c] = out[c].dt.strftime("%Y-%m-%d" if is_day else "%Y-%m-%d %H:%M:%S")
+    if fmt == "json":
+        sys.stdout.write(out.to_json(orient="records", force_ascii=False, double_precision=6) + "\n")
+    elif fmt == "table":
+        with pd.option_context("display.max_rows", 200, "display.width", 160):
+            sys.stdout.write(out.to_string(index=False) + "\n")
+    else:
+        out.to_csv(sys.stdout, index=False, lineterminator="\n")
+
+
+def cmd_import(svc: Services, a: argparse.Namespace) -> int:
+    bar = _progress_bar(a.quiet)
+    report = import_files(svc.store, a.paths, fmt=a.format, kind=a.kind, symbol=a.symbol,
+                          encoding=a.encoding, progress=bar)
+    if bar:
+        bar.close()  # type: ignore[attr-defined]
+    print(report.summary())
+    return 0
+
+
+def _progress_bar(quiet: bool) -> Any:
+    if quiet:
+        return None
+    from tqdm import tqdm
+
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int, what: str) -> None:
+        if "bar" not in state:
+            state["bar"] = tqdm(total=total, unit="step", file=sys.stderr, leave=False)
+        bar = state["bar"]
+        bar.set_postfix_str(what[:40])
+        bar.update(done - bar.n)
+
+    update.close = lambda: state.get("bar") and state["bar"].close()  # type: ignore[attr-defined]
+    return update
+
+
+def cmd_bars(svc: Services, a: argparse.Namespace) -> int:
+    df = svc.query.bars(a.symbol, a.start, a.end, a.adjust, a.freq)
+    tcol = "ts" if "ts" in df.columns else "date"
+    if tcol == "ts":
+        df = df.rename(columns={"ts": "datetime"})
+        cols = ["symbol", "datetime", *BAR_COLUMNS[2:]]
+    else:
+        cols = list(BAR_COLUMNS)
+    cols = [c for c in cols if c in df.columns] + [c for c in df.columns if c not in cols]
+    _print_frame(df[cols], a.format)
+    return 0
+
+
+def cmd_symbols(svc: Services, a: argparse.Namespace) -> int:
+    items = svc.query.search(a.query or "", a.kind, a.limit)
+    _print_frame(pd.DataFrame(items, columns=["symbol", "name", "kind", "board", "first_date", "last_date"]),
+                 a.format)
+    return 0
+
+
+def cmd_sql(svc: Services, a: argparse.Namespace) -> int:
+    _print_frame(svc.query.sql(a.query, list(a.param)), a.format)
+    return 0
+
+
+def cmd_info(svc: Services, a: argparse.Namespace) -> int:
+    rows = []
+    for r in svc.store.info():
+        first = last = symbols = None
+        ds_time = {"instruments": None, "bars_1m": "ts"}.get(r["dataset"], "date")
+        if r["rows"] and ds_time:
+            q = svc.query.sql(f"SELECT min({ds_time}) a, max({ds_time}) b, count(DISTINCT symbol) n FROM {r['dataset']}")
+            first, last = (f"{pd.Timestamp(q[c].iloc[0]):%Y-%m-%d}" for c in ("a", "b"))
+            symbols = int(q["n"].iloc[0])
+        elif r["rows"]:
+            symbols = r["rows"]
+        rows.append({"dataset": r["dataset"], "rows": r["rows"], "symbols": symbols, "first": first, "last": last,
+                     "files": r["files"], "size_mb": round(r["bytes"] / 1e6, 2), "version": r["version"]})
+    print(f"JLQ_HOME = {svc.settings.home}")
+    table = pd.DataFrame(rows)
+    table["symbols"] = table["symbols"].astype("Int64")
+    _print_frame(table, a.format)
+    return 0
+
+
+def cmd_init_sample(svc: Services, a: argparse.Namespace) -> int:
+    results = load_sample(svc.store)
+    written = sum(r.partitions_written for r in results)
+    print(f"样例数据已就绪 (sample store ready) in {svc.settings.store_dir}: "
+          f"{sum(r.rows_in for r in results)} rows, {written} partitions written")
+    return 0
+
+
+def cmd_compact(svc: Services, a: argparse.Namespace) -> int:
+    done = svc.store.compact(a.dataset)
+    removed = svc.store.gc(0 if a.now else 600)
+    print(f"compacted partitions: {done}; removed unreferenced files: {removed}")
+    return 0
+
+
+def _free_port(preferred: int) -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+
+def cmd_lab(svc: Services, a: argparse.Namespace) -> int:
+    if not svc.store.manifest("bars_1d").files:
+        load_sample(svc.store)
+    token = a.token or os.environ.get("JLQ_TOKEN") or secrets.token_hex(24)
+    port = _free_port(a.port)
+    url = f"http://{a.ip}:{port}/lab?token={token}"
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.ip={a.ip}", f"--port={port}",
+           f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    cmd += a.extra
+    env = dict(os.environ, JLQ_HOME=str(svc.settings.home))
+    print(f"\n  jupyterlab-quant: JupyterLab → {url}\n  数据目录 (JLQ_HOME): {svc.settings.home}\n", flush=True)
+    if a.dry_run:
+        print(" ".join(cmd))
+        return 0
+    return subprocess.call(cmd, env=env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="jlq", description="jupyterlab-quant: A 股量化研究工作站命令行 (A-share quant workstation CLI)")
+    p.add_argument("--home", help="数据目录 data root (default: $JLQ_HOME or ~/.jlq)")
+    sub = p.add_subparsers(dest="group", required=True)
+
+    data = sub.add_parser("data", help="行情数据 market data: import, query, info")
+    ds = data.add_subparsers(dest="cmd", required=True)
+
+    imp = ds.add_parser("import", help="导入 CSV (akshare / baostock / generic OHLCV)")
+    imp.add_argument("paths", nargs="+", help="CSV files or folders")
+    imp.add_argument("--format", choices=FORMATS, default="auto", help="file format (default: detect)")
+    imp.add_argument("--kind", choices=["stock", "index", "etf", "futures"], help="instrument kind (default: infer from code)")
+    imp.add_argument("--symbol", help="symbol for a single file without a code column, e.g. 600519.SH")
+    imp.add_argument("--encoding", help="force a text encoding (default: UTF-8, then GBK)")
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=cmd_import)
+
+    bars = ds.add_parser("bars", help="K 线 bars of one symbol")
+    bars.add_argument("symbol", help="e.g. 600519.SH or 600519")
+    bars.add_argument("--start", help="YYYY-MM-DD")
+    bars.add_argument("--end", help="YYYY-MM-DD")
+    bars.add_argument("--adjust", choices=["none", "qfq", "hfq"], default="none", help="不复权/前复权/后复权")
+    bars.add_argument("--freq", choices=["1d", "1m", "5m"], default="1d", help="bar frequency")
+    bars.add_argument("--format", choices=["csv", "json", "table"], default="csv", help="output format")
+    bars.set_defaults(func=cmd_bars)
+
+    sy = ds.add_parser("symbols", help="代码列表 list/search symbols")
+    sy.add_argument("query", nargs="?", help="code prefix or part of the name")
+    sy.add_argument("--kind", choices=["stock", "index", "etf", "futures"], help="filter by kind")
+    sy.add_argument("--limit", type=int, default=10000, help="max rows")
+    sy.add_argument("--format", choices=["csv", "json", "table"], default="table", help="output format")
+    sy.set_defaults(func=cmd_symbols)
+
+    sq = ds.add_parser("sql", help="只读 SQL over views bars_1d, index_1d, etf_1d, futures_1d, bars_1m, "
+                                   "adj_factors, instruments, valuation_1d")
+    sq.add_argument("query", help='e.g. "SELECT * FROM bars_1d WHERE symbol = ? LIMIT 5"')
+    sq.add_argument("--param", "-p", action="append", default=[], help="bound parameter for ? (repeatable)")
+    sq.add_argument("--format", choices=["csv", "json", "table"], default="table", help="output format")
+    sq.set_defaults(func=cmd_sql)
+
+    inf = ds.add_parser("info", help="数据集概况 datasets, rows, date ranges, size on disk")
+    inf.add_argument("--format", choices=["csv", "json", "table"], default="table", help="output format")
+    inf.set_defaults(func=cmd_info)
+
+    ini = ds.add_parser("init-sample", help="从内置样例准备存储 load the embedded sample into the store")
+    ini.set_defaults(func=cmd_init_sample)
+
+    cp = ds.add_parser("compact", help="合并小文件 compact partitions and remove unreferenced files")
+    cp.add_argument("--dataset", help="only this dataset")
+    cp.add_argument("--now", action="store_true", help="remove unreferenced files without the grace period")
+    cp.set_defaults(func=cmd_compact)
+
+    lab = sub.add_parser("lab", help="启动 JupyterLab (what `make run` launches)")
+    lab.add_argument("--ip", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    lab.add_argument("--port", type=int, default=8888, help="port (next free one if taken)")
+    lab.add_argument("--token", help="auth token (default: random; never runs without one)")
+    lab.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    lab.add_argument("extra", nargs=argparse.REMAINDER, help="extra arguments passed to jupyter lab")
+    lab.set_defaults(func=cmd_lab)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .core.settings import Settings
+
+    svc = Services.from_settings(Settings.from_env(args.home))
+    try:
+        return int(args.func(svc, args))
+    except QuantError as exc:
+        print(f"错误 error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"提示 hint: {exc.hint}", file=sys.stderr)
+        return next(code for cls, code in EXIT_CODES if isinstance(exc, cls))
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pure domain: symbols, boards, errors, settings. Imports nothing of Jupyter, DuckDB or I/O libraries."""

@@ -1,0 +1,1 @@
+"""Market data: datasets (schema), the Parquet store, the DuckDB query service, importers."""

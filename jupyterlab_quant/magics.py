@@ -1,0 +1,71 @@
+"""IPython magics: ``%bars`` and ``%%quantsql`` — parse arguments, call the services, return a DataFrame."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+
+from .app import default_services
+from .core.errors import QuantError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would sys.exit() inside the kernel
+        raise QuantError(f"{self.prog}: {message}", self.format_usage().strip())
+
+
+def _bars_parser() -> _Parser:
+    p = _Parser(prog="%bars", add_help=False)
+    p.add_argument("symbol")
+    p.add_argument("--start")
+    p.add_argument("--end")
+    p.add_argument("--adjust", default="none")
+    p.add_argument("--freq", default="1d")
+    return p
+
+
+def _show_error(exc: QuantError) -> None:
+    from IPython.display import HTML, display
+
+    hint = f"<br><small>提示: {exc.hint}</small>" if exc.hint else ""
+    display(HTML(f'<div class="jlq-error" style="color:var(--jp-error-color1)">错误: {exc.message}{hint}</div>'))
+
+
+@magics_class
+class QuantMagics(Magics):
+    @line_magic
+    def bars(self, line: str) -> Any:
+        """%bars SYMBOL [--start D] [--end D] [--adjust none|qfq|hfq] [--freq 1d|1m|5m] → DataFrame"""
+        try:
+            a = _bars_parser().parse_args(shlex.split(line))
+            return default_services().query.bars(a.symbol, a.start, a.end, a.adjust, a.freq)
+        except QuantError as exc:
+            _show_error(exc)
+            return None
+
+    @cell_magic
+    def quantsql(self, line: str, cell: str) -> Any:
+        """%%quantsql [VAR] — DuckDB SQL over the store views; ``$name`` binds notebook variables."""
+        target = line.strip() or None
+        try:
+            names = sorted({tok[1:] for tok in cell.replace("(", " ").replace(")", " ").replace(",", " ").split()
+                            if tok.startswith("$") and tok[1:].isidentifier()})
+            params = {n: self.shell.user_ns[n] for n in names if n in self.shell.user_ns}  # type: ignore[union-attr]
+            missing = [n for n in names if n not in params]
+            if missing:
+                raise QuantError(f"SQL 参数未定义: {missing} (undefined notebook variables)", "先在 notebook 中定义这些变量")
+            df = default_services().query.sql(cell, params or None)
+        except QuantError as exc:
+            _show_error(exc)
+            return None
+        if target:
+            self.shell.user_ns[target] = df  # type: ignore[union-attr]
+            return None
+        return df
+
+
+def register(ipython: Any) -> None:
+    ipython.register_magics(QuantMagics)

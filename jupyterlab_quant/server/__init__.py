@@ -1,0 +1,1 @@
+"""Jupyter server adapter: the only package importing jupyter_server / tornado."""

@@ -1,0 +1,116 @@
+"""REST handlers: parse the request, run the service call off the event loop, answer JSON.
+
+Typed errors are translated to HTTP once, in :meth:`QuantHandler.call`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+
+from .. import __version__
+from ..app import Services
+from ..core.errors import InvalidInput, NotFound, QuantError, StoreBusy
+from ..core.types import Adjust, Freq, parse_enum
+from .models import API_VERSION, bars_payload
+
+STATUS = ((InvalidInput, 400), (NotFound, 404), (StoreBusy, 409), (QuantError, 500))
+
+
+class QuantHandler(APIHandler):
+    @property
+    def services(self) -> Services:
+        return self.settings["jlq_services"]
+
+    @property
+    def executor(self) -> Executor:
+        return self.settings["jlq_executor"]
+
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run blocking work (DuckDB, file I/O) in the extension's thread pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    async def respond(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        try:
+            body = await self.call(fn, *args, **kwargs)
+        except QuantError as exc:
+            status = next(code for cls, code in STATUS if isinstance(exc, cls))
+            if status >= 500:
+                self.log.error("jupyterlab-quant: %s", exc)
+            self.set_status(status)
+            body = exc.to_dict()
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps(body, ensure_ascii=False, allow_nan=False))
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        v = self.get_query_argument(name, default)
+        return v if v not in ("",) else default
+
+    def int_arg(self, name: str, default: int, lo: int, hi: int) -> int:
+        raw = self.arg(name)
+        if raw is None:
+            return default
+        try:
+            v = int(raw)
+        except ValueError:
+            raise InvalidInput(f"参数 {name} 必须是整数: {raw!r} (must be an integer)", f"例如 {default}") from None
+        return max(lo, min(hi, v))
+
+
+class StatusHandler(QuantHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        svc = self.services
+
+        def status() -> dict[str, Any]:
+            datasets = [{"name": r["dataset"], "rows": r["rows"]} for r in svc.store.info()]
+            return {"name": "jupyterlab-quant", "version": __version__, "api_version": API_VERSION,
+                    "home": str(svc.settings.home), "datasets": datasets}
+
+        await self.respond(status)
+
+
+class SymbolsHandler(QuantHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        try:
+            limit = self.int_arg("limit", 20, 1, 500)
+        except QuantError as exc:
+            self.set_status(400)
+            self.finish(exc.to_dict())
+            return
+        q, kind = self.arg("q", ""), self.arg("kind")
+        await self.respond(lambda: {"items": self.services.query.search(q or "", kind, limit)})
+
+
+class BarsHandler(QuantHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        args = {k: self.arg(k) for k in ("symbol", "start", "end", "adjust", "freq")}
+        try:
+            max_points = self.int_arg("max_points", 5000, 10, 20000)
+        except QuantError as exc:
+            self.set_status(400)
+            self.finish(exc.to_dict())
+            return
+
+        def bars() -> dict[str, Any]:
+            if not args["symbol"]:
+                raise InvalidInput("缺少参数 symbol (symbol is required)", "例如 ?symbol=600519.SH")
+            q = self.services.query
+            adjust = parse_enum(Adjust, args["adjust"], "adjust", Adjust.NONE).value
+            freq = parse_enum(Freq, args["freq"], "freq", Freq.D1).value
+            inst = q.resolve(args["symbol"])
+            df = q.bars(inst["symbol"], args["start"], args["end"], adjust, freq)
+            return bars_payload(df, symbol=inst["symbol"], name=inst.get("name") or "", freq=freq,
+                                adjust=adjust, max_points=max_points)
+
+        await self.respond(bars)

@@ -1,0 +1,121 @@
+"""Wire contract: request/response models of the REST API, exported as JSON Schema.
+
+``server_extension/schema/*.json`` is generated from these (``python -m jupyterlab_quant.server.models``)
+and a test fails when the committed schema drifts from the models; ``src/models`` mirrors them in
+TypeScript.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+API_VERSION = 1
+
+_STR = {"type": "string"}
+_DATE = {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}"}
+_NUM_ARR = {"type": "array", "items": {"type": ["number", "null"]}}
+
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "error": {
+        "type": "object", "required": ["error", "message"],
+        "properties": {"error": _STR, "message": _STR, "hint": _STR, "path": _STR, "row": _STR, "field": _STR},
+    },
+    "status": {
+        "type": "object", "required": ["name", "version", "api_version", "home", "datasets"],
+        "properties": {
+            "name": _STR, "version": _STR, "api_version": {"type": "integer"}, "home": _STR,
+            "datasets": {"type": "array", "items": {
+                "type": "object", "required": ["name", "rows"],
+                "properties": {"name": _STR, "rows": {"type": "integer"}, "first": _DATE, "last": _DATE}}},
+        },
+    },
+    "symbols": {
+        "type": "object", "required": ["items"],
+        "properties": {"items": {"type": "array", "items": {
+            "type": "object", "required": ["symbol", "code", "name", "kind", "exchange"],
+            "properties": {"symbol": _STR, "code": _STR, "name": _STR, "kind": _STR, "exchange": _STR,
+                           "board": _STR, "first_date": _DATE, "last_date": _DATE}}}},
+    },
+    "bars": {
+        "type": "object",
+        "required": ["symbol", "name", "freq", "adjust", "start", "end", "total", "bucket", "columns", "data"],
+        "properties": {
+            "symbol": _STR, "name": _STR, "freq": {"enum": ["1d", "1m", "5m"]},
+            "adjust": {"enum": ["none", "qfq", "hfq"]}, "start": _STR, "end": _STR,
+            "total": {"type": "integer"}, "bucket": {"type": "integer", "minimum": 1},
+            "columns": {"type": "array", "items": _STR},
+            "data": {"type": "object", "required": ["time", "open", "high", "low", "close", "volume", "suspended"],
+                     "properties": {"time": {"type": "array", "items": _STR}, "open": _NUM_ARR,
+                                    "high": _NUM_ARR, "low": _NUM_ARR, "close": _NUM_ARR, "volume": _NUM_ARR,
+                                    "amount": _NUM_ARR, "preclose": _NUM_ARR,
+                                    "suspended": {"type": "array", "items": {"type": "boolean"}}}},
+        },
+    },
+}
+BAR_COLUMNS = ["time", "open", "high", "low", "close", "volume", "amount", "preclose", "suspended"]
+
+
+def _num_list(values: np.ndarray) -> list[float | None]:
+    return [None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in values.tolist()]
+
+
+def bucket_bars(df: pd.DataFrame, max_points: int) -> tuple[pd.DataFrame, int]:
+    """Merge consecutive bars so at most ``max_points`` remain (OHLC first/max/min/last, volume summed)."""
+    n = len(df)
+    k = max(1, math.ceil(n / max(1, max_points)))
+    if k == 1:
+        return df, 1
+    g = df.groupby(np.arange(n) // k, sort=True)
+    out = g.agg(time=("time", "first"), open=("open", "first"), high=("high", "max"), low=("low", "min"),
+                close=("close", "last"), volume=("volume", "sum"),
+                amount=("amount", lambda s: s.sum(min_count=1)), preclose=("preclose", "first"),
+                suspended=("suspended", "all"))
+    return out.reset_index(drop=True), k
+
+
+def bars_payload(df: pd.DataFrame, *, symbol: str, name: str, freq: str, adjust: str,
+                 max_points: int) -> dict[str, Any]:
+    minute = "ts" in df.columns
+    t = df["ts"] if minute else df["date"]
+    frame = pd.DataFrame({
+        "time": t.dt.strftime("%Y-%m-%d %H:%M" if minute else "%Y-%m-%d"),
+        "open": df["open"], "high": df["high"], "low": df["low"], "close": df["close"],
+        "volume": df["volume"].astype("float64"),
+        "amount": df["amount"] if "amount" in df else np.nan,
+        "preclose": df["preclose"] if "preclose" in df else np.nan,
+        "suspended": (df["trade_status"] == 0) if "trade_status" in df else False,
+    })
+    total = len(frame)
+    frame, k = bucket_bars(frame, max_points)
+    data: dict[str, Any] = {"time": frame["time"].tolist(),
+                            "suspended": [bool(x) for x in frame["suspended"].tolist()]}
+    for c in ("open", "high", "low", "close", "volume", "amount", "preclose"):
+        data[c] = _num_list(frame[c].to_numpy(dtype="float64"))
+    return {"symbol": symbol, "name": name, "freq": freq, "adjust": adjust,
+            "start": data["time"][0], "end": data["time"][-1], "total": total, "bucket": k,
+            "columns": BAR_COLUMNS, "data": data}
+
+
+def schema_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "server_extension" / "schema"
+
+
+def render_schemas() -> dict[str, str]:
+    return {f"{name}.json": json.dumps({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                        "$id": f"jupyterlab-quant/v{API_VERSION}/{name}.json",
+                                        "title": name, **schema}, ensure_ascii=False, indent=2) + "\n"
+            for name, schema in SCHEMAS.items()}
+
+
+if __name__ == "__main__":  # regenerate server_extension/schema/
+    out = schema_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    for fname, text in render_schemas().items():
+        (out / fname).write_text(text, encoding="utf-8")
+    print(f"wrote {len(SCHEMAS)} schemas to {out}")

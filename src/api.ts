@@ -1,0 +1,180 @@
+/**
+ * The single network seam of the frontend: every call to the
+ * jupyterlab-quant server extension goes through `requestAPI`.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import type {
+  IApiErrorBody,
+  IBarsQuery,
+  IBarsResponse,
+  IStatusResponse,
+  ISymbolsResponse
+} from './models';
+
+/** REST namespace and API version of the server extension. */
+export const API_NAMESPACE = 'jupyterlab-quant';
+export const API_VERSION = 'v1';
+
+/** Query parameters; `undefined`/`null`/empty values are left out. */
+export type QueryParams = Record<
+  string,
+  string | number | boolean | null | undefined
+>;
+
+/**
+ * An error answered by the server (or the failure to reach it).
+ *
+ * `message` is the server's human readable message (already localised by
+ * the server, it says what to do); `code` the machine readable error name.
+ */
+export class QuantApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint: string | null = null
+  ) {
+    super(message);
+    this.name = 'QuantApiError';
+  }
+
+  /** True for "not found" answers (unknown symbol, no data). */
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+/** Build the `?query` string with the empty parameters dropped ('' if none). */
+export function buildQuery(params: QueryParams = {}): string {
+  const query: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') {
+      continue;
+    }
+    query[key] = String(value);
+  }
+  return URLExt.objectToQueryString(query);
+}
+
+/** Turn a non-ok response into a `QuantApiError`, keeping the server's words. */
+export async function errorFromResponse(
+  response: Response
+): Promise<QuantApiError> {
+  const text = await response.text().catch(() => '');
+  let body: Partial<IApiErrorBody> | null = null;
+  try {
+    body = text ? (JSON.parse(text) as Partial<IApiErrorBody>) : null;
+  } catch {
+    body = null;
+  }
+  if (body && typeof body.message === 'string' && body.message) {
+    return new QuantApiError(
+      response.status,
+      typeof body.error === 'string' ? body.error : `http_${response.status}`,
+      body.message,
+      typeof body.hint === 'string' && body.hint ? body.hint : null
+    );
+  }
+  if (response.status === 404 && !body) {
+    // Not our JSON: the route itself is missing.
+    return new QuantApiError(
+      404,
+      'extension_unavailable',
+      'The jupyterlab-quant server extension did not answer (HTTP 404).',
+      'Check `jupyter server extension list` shows jupyterlab_quant enabled, then restart JupyterLab.'
+    );
+  }
+  const reason = response.statusText ? ` ${response.statusText}` : '';
+  return new QuantApiError(
+    response.status,
+    `http_${response.status}`,
+    `Server error (HTTP ${response.status}${reason}).`,
+    null
+  );
+}
+
+/**
+ * GET a JSON resource of the jupyterlab-quant REST API.
+ *
+ * @param path - path below `/jupyterlab-quant/v1/`, e.g. `bars`
+ * @param params - query parameters
+ * @param settings - server connection settings (defaults to the page's)
+ * @param init - extra fetch options (e.g. an AbortSignal)
+ */
+export async function requestAPI<T>(
+  path: string,
+  params: QueryParams = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  init: RequestInit = {}
+): Promise<T> {
+  const url =
+    URLExt.join(settings.baseUrl, API_NAMESPACE, API_VERSION, path) +
+    buildQuery(params);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(
+      url,
+      { method: 'GET', ...init },
+      settings
+    );
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') {
+      throw error;
+    }
+    throw new QuantApiError(
+      0,
+      'network_error',
+      `Cannot reach the Jupyter server: ${(error as Error).message ?? error}`,
+      'Check that JupyterLab is still running.'
+    );
+  }
+  if (!response.ok) {
+    throw await errorFromResponse(response);
+  }
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new QuantApiError(
+      response.status,
+      'bad_response',
+      'The server answered with something that is not JSON.',
+      null
+    );
+  }
+}
+
+/** Typed client of the REST contract, bound to one server connection. */
+export class QuantClient {
+  constructor(
+    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  status(init?: RequestInit): Promise<IStatusResponse> {
+    return requestAPI<IStatusResponse>('status', {}, this.settings, init);
+  }
+
+  symbols(
+    q: string,
+    options: { kind?: string; limit?: number } = {},
+    init?: RequestInit
+  ): Promise<ISymbolsResponse> {
+    return requestAPI<ISymbolsResponse>(
+      'symbols',
+      { q, kind: options.kind, limit: options.limit ?? 20 },
+      this.settings,
+      init
+    );
+  }
+
+  bars(query: IBarsQuery, init?: RequestInit): Promise<IBarsResponse> {
+    return requestAPI<IBarsResponse>(
+      'bars',
+      { ...query },
+      this.settings,
+      init
+    );
+  }
+}
