@@ -100,7 +100,8 @@ def cmd_info(svc: Services, a: argparse.Namespace) -> int:
         first = last = symbols = None
         ds_time = {"instruments": None, "bars_1m": "ts"}.get(r["dataset"], "date")
         if r["rows"] and ds_time:
-            q = svc.query.sql(f"SELECT min({ds_time}) a, max({ds_time}) b, count(DISTINCT symbol) n FROM {r['dataset']}")
+            q = svc.query.sql(f"SELECT min({ds_time}) a, max({ds_time}) b, count(DISTINCT symbol) n "
+                              f"FROM {r['dataset']}")
             first, last = (f"{pd.Timestamp(q[c].iloc[0]):%Y-%m-%d}" for c in ("a", "b"))
             symbols = int(q["n"].iloc[0])
         elif r["rows"]:
@@ -159,7 +160,8 @@ def cmd_lab(svc: Services, a: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="jlq", description="jupyterlab-quant: A 股量化研究工作站命令行 (A-share quant workstation CLI)")
+    p = argparse.ArgumentParser(
+        prog="jlq", description="jupyterlab-quant: A 股量化研究工作站命令行 (A-share quant workstation CLI)")
     p.add_argument("--home", help="数据目录 data root (default: $JLQ_HOME or ~/.jlq)")
     sub = p.add_subparsers(dest="group", required=True)
 
@@ -169,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp = ds.add_parser("import", help="导入 CSV (akshare / baostock / generic OHLCV)")
     imp.add_argument("paths", nargs="+", help="CSV files or folders")
     imp.add_argument("--format", choices=FORMATS, default="auto", help="file format (default: detect)")
-    imp.add_argument("--kind", choices=["stock", "index", "etf", "futures"], help="instrument kind (default: infer from code)")
+    imp.add_argument("--kind", choices=["stock", "index", "etf", "futures"],
+                     help="instrument kind (default: infer from code)")
     imp.add_argument("--symbol", help="symbol for a single file without a code column, e.g. 600519.SH")
     imp.add_argument("--encoding", help="force a text encoding (default: UTF-8, then GBK)")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")

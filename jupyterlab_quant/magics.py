@@ -56,7 +56,8 @@ class QuantMagics(Magics):
             params = {n: self.shell.user_ns[n] for n in names if n in self.shell.user_ns}  # type: ignore[union-attr]
             missing = [n for n in names if n not in params]
             if missing:
-                raise QuantError(f"SQL 参数未定义: {missing} (undefined notebook variables)", "先在 notebook 中定义这些变量")
+                raise QuantError(f"SQL 参数未定义: {missing} (undefined notebook variables)",
+                                 "先在 notebook 中定义这些变量")
             df = default_services().query.sql(cell, params or None)
         except QuantError as exc:
             _show_error(exc)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
+from typing import TypeVar
 
 from .errors import BadDate, BadRange, BadSymbol
 
@@ -153,11 +154,14 @@ def parse_range(start: str | dt.date | None, end: str | dt.date | None) -> tuple
     return s, e
 
 
-def parse_enum(enum: type[Enum], value: str | Enum | None, field: str, default: Enum) -> Enum:
+E = TypeVar("E", bound=Enum)
+
+
+def parse_enum(enum: type[E], value: str | Enum | None, field: str, default: E) -> E:
     if value is None or value == "":
         return default
     if isinstance(value, enum):
-        return value
+        return value  # type: ignore[return-value]
     try:
         return enum(str(value).strip().lower() if enum is not Freq else str(value).strip())
     except ValueError:

@@ -63,14 +63,15 @@ def normalise(pf: ParsedFile) -> tuple[str, pd.DataFrame]:
     num_cols = [c for c in ("open", "high", "low", "close", "volume", "amount", "preclose", "change", "turnover",
                             "settle", "open_interest", "trade_status") if c in df.columns]
     for c in num_cols:
-        raw = df[c].astype(str).str.strip().replace({"": None, "None": None, "nan": None, "--": None})
+        raw = df[c].astype(str).str.strip()
+        raw = raw.where(~raw.isin(("", "None", "nan", "--")))
         vals = pd.to_numeric(raw, errors="coerce")
         badv = vals.isna() & raw.notna()
         if badv.any():
             i = int(np.flatnonzero(badv.to_numpy())[0])
             raise _fail(pf, int(df["line"].iloc[i]), c, f"不是数字 {df[c].iloc[i]!r} (not a number)",
                         "修正该行后重新导入")
-        if c in PRICE + ("volume",) and vals.isna().any():
+        if c in (*PRICE, "volume") and vals.isna().any():
             i = int(np.flatnonzero(vals.isna().to_numpy())[0])
             raise _fail(pf, int(df["line"].iloc[i]), c, "缺少数值 (value missing)", "补全或删除该行后重新导入")
         out[c] = vals.astype("float64")
@@ -112,16 +113,16 @@ def validate(pf: ParsedFile, df: pd.DataFrame, tcol: str) -> None:
             i = int(np.flatnonzero(bad)[0])
             raise _fail(pf, int(lines[i]), c, f"价格必须为正: {df[c].iloc[i]} (price must be > 0)",
                         "存储只接受不复权价格；东财前复权价格可能为负，请导入不复权数据")
-    o, h, lo, c = (df[k].to_numpy() for k in PRICE)
+    o, h, lo, cl = (df[k].to_numpy() for k in PRICE)
     checks = [
         (h < lo, "high", "最高价低于最低价 (high < low)"),
-        (h < np.maximum(o, c) * (1 - OHLC_TOLERANCE), "high", "最高价低于开盘/收盘价 (high below open/close)"),
-        (lo > np.minimum(o, c) * (1 + OHLC_TOLERANCE), "low", "最低价高于开盘/收盘价 (low above open/close)"),
+        (h < np.maximum(o, cl) * (1 - OHLC_TOLERANCE), "high", "最高价低于开盘/收盘价 (high below open/close)"),
+        (lo > np.minimum(o, cl) * (1 + OHLC_TOLERANCE), "low", "最低价高于开盘/收盘价 (low above open/close)"),
     ]
     for bad, fieldname, what in checks:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise _fail(pf, int(lines[i]), fieldname, f"{what}: 开 {o[i]} 高 {h[i]} 低 {lo[i]} 收 {c[i]}",
+            raise _fail(pf, int(lines[i]), fieldname, f"{what}: 开 {o[i]} 高 {h[i]} 低 {lo[i]} 收 {cl[i]}",
                         "修正或删除该行后重新导入")
     if (df["volume"].to_numpy() < 0).any():
         i = int(np.flatnonzero(df["volume"].to_numpy() < 0)[0])

@@ -142,7 +142,7 @@ class QueryService:
             raise UnknownSymbol(f"未知代码 {sym}: 存储中没有该代码的数据 (unknown symbol {sym})",
                                 "用 jlq data symbols 查看可用代码，或先 jlq data import 导入数据")
         rec = row.iloc[0].to_dict()
-        return {k: (None if (not isinstance(v, str) and pd.isna(v)) else v) for k, v in rec.items()}
+        return {str(k): (None if (not isinstance(v, str) and pd.isna(v)) else v) for k, v in rec.items()}
 
     def search(self, q: str = "", kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         inst = self.instruments()

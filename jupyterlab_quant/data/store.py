@@ -285,7 +285,7 @@ class MarketStore:
         for p in base.rglob("*"):
             if not p.is_file() or p.name == "_manifest.json" or str(p) in live:
                 continue
-            if not (p.suffix in (".parquet", ".tmp")):
+            if p.suffix not in (".parquet", ".tmp"):
                 continue
             try:
                 if now - p.stat().st_mtime >= grace_s:

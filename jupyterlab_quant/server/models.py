@@ -87,8 +87,8 @@ def bars_payload(df: pd.DataFrame, *, symbol: str, name: str, freq: str, adjust:
         "time": t.dt.strftime("%Y-%m-%d %H:%M" if minute else "%Y-%m-%d"),
         "open": df["open"], "high": df["high"], "low": df["low"], "close": df["close"],
         "volume": df["volume"].astype("float64"),
-        "amount": df["amount"] if "amount" in df else np.nan,
-        "preclose": df["preclose"] if "preclose" in df else np.nan,
+        "amount": df.get("amount", np.nan),
+        "preclose": df.get("preclose", np.nan),
         "suspended": (df["trade_status"] == 0) if "trade_status" in df else False,
     })
     total = len(frame)

@@ -105,7 +105,8 @@ def parse_csv(path: str | Path, *, fmt: str = "auto", kind: str | None = None, s
     if fmt == "akshare":
         out, volume_lots = _from_akshare(df, p)
     elif fmt == "baostock":
-        out, volume_lots = _from_mapping(df, BAOSTOCK, p, required=("date", "open", "high", "low", "close", "volume")), False
+        out = _from_mapping(df, BAOSTOCK, p, required=("date", "open", "high", "low", "close", "volume"))
+        volume_lots = False
     elif fmt == "csv":
         out, volume_lots = _from_generic(df, p), False
     else:

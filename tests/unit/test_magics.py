@@ -1,0 +1,37 @@
+"""``%load_ext jupyterlab_quant``: %bars and %%quantsql in a real IPython shell."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.testing.globalipapp import start_ipython
+
+import jupyterlab_quant.app as app_module
+
+
+@pytest.fixture
+def ip(sample_home, monkeypatch):
+    monkeypatch.setenv("JLQ_HOME", str(sample_home))
+    monkeypatch.setattr(app_module, "_default", None)
+    shell = start_ipython()
+    shell.run_line_magic("load_ext", "jupyterlab_quant")
+    yield shell
+    monkeypatch.setattr(app_module, "_default", None)
+
+
+def test_bars_magic_returns_a_dataframe(ip) -> None:
+    df = ip.run_line_magic("bars", "600519.SH --start 2019-01-02 --end 2019-01-31 --adjust none")
+    assert len(df) == 22 and df["close"].iloc[0] == 598.98
+
+
+def test_quantsql_binds_notebook_variables(ip) -> None:
+    ip.user_ns["sym"] = "600519.SH"
+    df = ip.run_cell_magic("quantsql", "", "SELECT count(*) AS n FROM bars_1d WHERE symbol = $sym")
+    assert int(df["n"].iloc[0]) > 4000
+    ip.run_cell_magic("quantsql", "out", "SELECT symbol FROM instruments WHERE kind = 'index' ORDER BY symbol")
+    assert "000300.SH" in ip.user_ns["out"]["symbol"].tolist()
+
+
+def test_magic_errors_are_messages_not_tracebacks(ip, capsys) -> None:
+    assert ip.run_line_magic("bars", "999999.SH") is None
+    assert ip.run_line_magic("bars", "--adjust") is None
+    assert ip.run_cell_magic("quantsql", "", "DROP VIEW bars_1d") is None
