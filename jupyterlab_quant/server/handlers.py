@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+from importlib.metadata import PackageNotFoundError, version
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -15,11 +16,15 @@ from typing import Any
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
-from .. import __version__
 from ..app import Services
 from ..core.errors import InvalidInput, NotFound, QuantError, StoreBusy
 from ..core.types import Adjust, Freq, parse_enum
 from .models import API_VERSION, bars_payload
+
+try:
+    __version__ = version("jupyterlab-quant")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "dev"
 
 STATUS = ((InvalidInput, 400), (NotFound, 404), (StoreBusy, 409), (QuantError, 500))
 
