@@ -209,6 +209,12 @@ def load_sample(store: MarketStore, directory: Path | None = None) -> list[Write
     results = []
     for fname, ds_name in SAMPLE_FILES.items():
         path = d / fname
-        if path.exists():
-            results.append(store.write(ds_name, pq.read_table(path), origin=str(path)))
+        if not path.exists():
+            continue
+        try:
+            table = pq.read_table(path)
+        except (OSError, ValueError) as exc:
+            raise ImportFormatError(f"{path}: 样例文件无法读取: {exc} (sample file unreadable)",
+                                    "从仓库重新检出 data/sample", path=str(path)) from exc
+        results.append(store.write(ds_name, table, origin=str(path)))
     return results

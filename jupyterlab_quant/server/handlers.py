@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from importlib.metadata import PackageNotFoundError, version
 from collections.abc import Callable
 from concurrent.futures import Executor
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import tornado.web

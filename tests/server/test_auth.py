@@ -1,26 +1,42 @@
-"""Every handler verb carries an auth decorator: jupyter_server warns otherwise (cf. template check_auth)."""
+"""Every handler verb carries an auth decorator: jupyter_server warns otherwise (cf. the template's
+check_auth.py). Runs in a subprocess because a ServerApp leaves process-wide singletons behind."""
 
 from __future__ import annotations
 
-import warnings
+import json
+import subprocess
+import sys
 
+SCRIPT = r"""
+import json, sys, warnings
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import JupyterServerAuthWarning
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    app = ServerApp(jpserver_extensions={"jupyterlab_quant": True}, allow_unauthenticated_access=False,
+                    reraise_server_extension_failures=True, root_dir=sys.argv[1], open_browser=False,
+                    allow_root=True)
+    app.initialize(argv=[])
+def patterns(router):
+    for r in getattr(router, "rules", []):
+        regex = getattr(r.matcher, "regex", None)
+        if regex is not None:
+            yield regex.pattern
+        yield from patterns(r.target)
+rules = list(patterns(app.web_app.default_router))
+msgs = [str(w.message) for w in caught if issubclass(w.category, JupyterServerAuthWarning)]
+print(json.dumps({"loaded": "jupyterlab_quant" in app.extension_manager.extensions, "rules": rules, "warnings": msgs}))
+"""
 
 
-def test_no_unauthenticated_endpoints(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "rt"))
-    monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(tmp_path / "cfg"))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        app = ServerApp(jpserver_extensions={"jupyterlab_quant": True}, allow_unauthenticated_access=False,
-                        reraise_server_extension_failures=True, root_dir=str(tmp_path), open_browser=False,
-                        allow_root=True)
-        app.initialize(argv=[])
-    try:
-        bad = [w for w in caught if issubclass(w.category, JupyterServerAuthWarning)]
-        assert not bad, [str(w.message) for w in bad]
-        assert "jupyterlab_quant" in app.extension_manager.extensions
-    finally:
-        if app.http_server is not None:
-            app.http_server.stop()
+def test_no_unauthenticated_endpoints(tmp_path) -> None:
+    env_dirs = {"JUPYTER_RUNTIME_DIR": tmp_path / "rt", "JUPYTER_CONFIG_DIR": tmp_path / "cfg"}
+    env = {**__import__("os").environ, **{k: str(v) for k, v in env_dirs.items()}}
+    r = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path)], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["loaded"]
+    ours = [p for p in out["rules"] if "jupyterlab-quant/v1" in p]
+    assert len(ours) == 3, out["rules"]
+    assert not [m for m in out["warnings"] if "jupyterlab-quant" in m]

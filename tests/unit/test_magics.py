@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from IPython.testing.globalipapp import start_ipython
+from IPython.core.interactiveshell import InteractiveShell
 
 import jupyterlab_quant.app as app_module
 
@@ -12,7 +12,7 @@ import jupyterlab_quant.app as app_module
 def ip(sample_home, monkeypatch):
     monkeypatch.setenv("JLQ_HOME", str(sample_home))
     monkeypatch.setattr(app_module, "_default", None)
-    shell = start_ipython()
+    shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "jupyterlab_quant")
     yield shell
     monkeypatch.setattr(app_module, "_default", None)

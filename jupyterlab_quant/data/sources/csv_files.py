@@ -70,7 +70,7 @@ def _symbol_from_name(path: Path) -> str | None:
 
 def detect_format(columns: list[str]) -> str:
     cols = set(columns)
-    if {"日期", "开盘", "收盘"} <= cols or {"日期", "开盘价", "收盘价"} <= cols:
+    if "日期" in cols and len(cols & {"开盘", "收盘", "最高", "最低", "开盘价", "收盘价"}) >= 2:
         return "akshare"
     if {"date", "open", "high", "low", "close", "volume"} <= cols and (
             "code" in cols or "tradestatus" in cols or "preclose" in cols or list(columns)[:2] == ["date", "high"]):

@@ -1,0 +1,246 @@
+"""Browser-test fixtures: a hermetic JupyterLab with the sample store, and Debian chromium via Playwright.
+
+Everything the server writes goes to a temp dir: JLQ_HOME (sample store), JUPYTER_CONFIG_DIR (user
+settings and workspaces), JUPYTER_DATA_DIR, JUPYTER_RUNTIME_DIR, IPYTHONDIR. The "Jupyter news" toast
+is turned off through a *user* setting in that temp config dir, so nothing is written into sys.prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PLUGIN_ID = "jupyterlab-quant:plugin"
+NOTIFICATION_SETTINGS = {"checkForUpdates": False, "fetchNews": "false"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LabServer:
+    url: str  # base URL, ends with "/"
+    token: str
+    root: Path
+    log_path: Path
+    proc: subprocess.Popen[bytes]
+
+    def lab_url(self, query: str = "reset") -> str:
+        return f"{self.url}lab?{query}&token={self.token}"
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(
+            f"{self.url}{path.lstrip('/')}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, _decode(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, _decode(exc.read())
+
+    def set_settings(self, values: dict[str, Any], plugin_id: str = PLUGIN_ID) -> None:
+        """Replace the user settings of a plugin (as the Settings Editor would)."""
+        status, body = self.request(
+            "PUT", f"lab/api/settings/{plugin_id}", {"raw": json.dumps(values)}
+        )
+        assert status == 204, f"saving settings failed: HTTP {status} {body}"
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+
+def _decode(raw: bytes) -> Any:
+    """JSON when the body is JSON, else the text (None when empty)."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.fixture
+def jp_asyncio_loop() -> None:
+    """Disable pytest-jupyter's autouse event loop here: Playwright's sync API runs its own loop."""
+    return None
+
+
+@pytest.fixture
+def jp_server_cleanup() -> None:
+    """Disable pytest-jupyter's in-process ServerApp cleanup: these tests run lab in a subprocess."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    labext = ROOT / "jupyterlab_quant" / "labextension" / "package.json"
+    if not labext.exists():
+        pytest.fail("the labextension is not built: run `jlpm install && jlpm build` first")
+    root = tmp_path_factory.mktemp("jlq-e2e")
+    dirs = {name: root / name for name in ("home", "config", "data", "runtime", "ipython", "notebooks")}
+    for d in dirs.values():
+        d.mkdir()
+    env = os.environ.copy()
+    env.update(
+        JLQ_HOME=str(dirs["home"]),
+        JUPYTER_CONFIG_DIR=str(dirs["config"]),
+        JUPYTER_DATA_DIR=str(dirs["data"]),
+        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+        IPYTHONDIR=str(dirs["ipython"]),
+        PYTHONUNBUFFERED="1",
+    )
+    init = subprocess.run(
+        [sys.executable, "-m", "jupyterlab_quant", "data", "init-sample"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert init.returncode == 0, f"init-sample failed:\n{init.stdout}\n{init.stderr}"
+
+    # User setting (not overrides.json in sys.prefix): no "Jupyter news" toast over screenshots.
+    _write_json(
+        dirs["config"] / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+        / "notification.jupyterlab-settings",
+        NOTIFICATION_SETTINGS,
+    )
+
+    port = _free_port()
+    token = secrets.token_hex(16)
+    log_path = root / "jupyter-lab.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyter", "lab",
+            "--allow-root", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--port={port}", "--port-retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={dirs['notebooks']}",
+            "--FileContentsManager.delete_to_trash=False",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    server = LabServer(f"http://127.0.0.1:{port}/", token, root, log_path, proc)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{server.log_tail()}")
+            try:
+                status, _ = server.request("GET", "api/status")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not answer /api/status within 90 s:\n{server.log_tail()}")
+            time.sleep(0.25)
+        _, page_html = server.request("GET", "lab")
+        if '"jupyterlab-quant"' not in str(page_html):
+            pytest.fail(
+                "JupyterLab does not list the jupyterlab-quant labextension: run "
+                "`jupyter labextension develop --overwrite .` (editable install) or `pip install .`"
+            )
+        yield server
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is None:
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); `make test` installs it")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@dataclass
+class PageLog:
+    console: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [f"page errors ({len(self.errors)}):", *self.errors, f"console ({len(self.console)}):"]
+        return "\n".join(lines + self.console[-200:])
+
+
+
+@pytest.fixture
+def page_log() -> PageLog:
+    return PageLog()
+
+
+@pytest.fixture
+def page(browser: Any, lab_server: LabServer, page_log: PageLog, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1366, "height": 850}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    pg.on("console", lambda m: page_log.console.append(f"[{m.type}] {m.text}"))
+    pg.on("pageerror", lambda e: page_log.errors.append(f"{e.name}: {e.message}\n{e.stack or ''}"))
+    yield pg
+    context.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Attach the browser console and the server log tail to failing browser tests."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        log = item.funcargs.get("page_log") if hasattr(item, "funcargs") else None
+        if isinstance(log, PageLog):
+            report.sections.append(("browser console", log.text()))
+        server = item.funcargs.get("lab_server") if hasattr(item, "funcargs") else None
+        if isinstance(server, LabServer):
+            report.sections.append(("jupyter lab log (tail)", server.log_tail()))
