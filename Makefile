@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 JLPM := $(BIN)/jlpm
 export JLQ_HOME ?= $(CURDIR)/data/store
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

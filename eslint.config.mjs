@@ -17,13 +17,16 @@ export default tseslint.config(
       'tests/**',
       'data/**',
       'benchmarks/**',
+      'server_extension/**',
+      'notebooks/**',
       '**/*.js',
       '**/*.d.ts'
     ]
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  jupyterPlugin.configs.recommended,
+  { plugins: { jupyter: jupyterPlugin } },
+  ...jupyterPlugin.configs.recommended,
   {
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {

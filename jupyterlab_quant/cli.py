@@ -95,19 +95,15 @@ def cmd_sql(svc: Services, a: argparse.Namespace) -> int:
 
 
 def cmd_info(svc: Services, a: argparse.Namespace) -> int:
+    info = {r["dataset"]: r for r in svc.store.info()}
     rows = []
-    for r in svc.store.info():
-        first = last = symbols = None
-        ds_time = {"instruments": None, "bars_1m": "ts"}.get(r["dataset"], "date")
-        if r["rows"] and ds_time:
-            q = svc.query.sql(f"SELECT min({ds_time}) a, max({ds_time}) b, count(DISTINCT symbol) n "
-                              f"FROM {r['dataset']}")
-            first, last = (f"{pd.Timestamp(q[c].iloc[0]):%Y-%m-%d}" for c in ("a", "b"))
-            symbols = int(q["n"].iloc[0])
-        elif r["rows"]:
-            symbols = r["rows"]
-        rows.append({"dataset": r["dataset"], "rows": r["rows"], "symbols": symbols, "first": first, "last": last,
-                     "files": r["files"], "size_mb": round(r["bytes"] / 1e6, 2), "version": r["version"]})
+    for name, n, first, last in svc.query.coverage():
+        symbols = None
+        if n:
+            symbols = int(svc.query.sql(f"SELECT count(DISTINCT symbol) n FROM {name}")["n"].iloc[0])
+        rows.append({"dataset": name, "rows": n, "symbols": symbols, "first": first, "last": last,
+                     "files": info[name]["files"], "size_mb": round(info[name]["bytes"] / 1e6, 2),
+                     "version": info[name]["version"]})
     print(f"JLQ_HOME = {svc.settings.home}")
     table = pd.DataFrame(rows)
     table["symbols"] = table["symbols"].astype("Int64")

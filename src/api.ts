@@ -170,11 +170,6 @@ export class QuantClient {
   }
 
   bars(query: IBarsQuery, init?: RequestInit): Promise<IBarsResponse> {
-    return requestAPI<IBarsResponse>(
-      'bars',
-      { ...query },
-      this.settings,
-      init
-    );
+    return requestAPI<IBarsResponse>('bars', { ...query }, this.settings, init);
   }
 }

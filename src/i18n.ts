@@ -39,7 +39,6 @@ export const ZH_CN: Readonly<Record<string, string>> = {
   'Type a code (600519) or a name (茅台) to show its K-line.':
     '输入代码（如 600519）或名称（如 茅台）查看 K 线。',
   'Loading %1…': '正在加载 %1…',
-  'Data store: %1': '数据目录：%1',
   '%1: %2 rows, %3 to %4': '%1：%2 行，%3 至 %4',
   Adjust: '复权',
   Frequency: '周期',
@@ -69,7 +68,6 @@ export const ZH_CN: Readonly<Record<string, string>> = {
   'full detail': '明细',
   'Merged from %1 bars': '由 %1 根合并',
   'Loading detail…': '正在加载明细…',
-  'Reset zoom': '重置缩放',
   Retry: '重试',
   'What to do: %1': '处理建议：%1',
   'The jupyterlab-quant server extension did not answer (HTTP 404).':
@@ -81,10 +79,7 @@ export const ZH_CN: Readonly<Record<string, string>> = {
   'The server answered with something that is not JSON.':
     '服务器返回的不是 JSON。',
   'Server error (HTTP %1).': '服务器错误（HTTP %1）。',
-  'No bars to show for %1.': '%1 没有可显示的K线。',
-  'Color convention': '涨跌颜色',
-  'Red up, green down': '红涨绿跌',
-  'Green up, red down': '绿涨红跌'
+  'No bars to show for %1.': '%1 没有可显示的K线。'
 };
 
 /**

@@ -164,6 +164,23 @@ class QueryService:
                         "first_date": _iso(rec.get("first_date")), "last_date": _iso(rec.get("last_date"))})
         return out
 
+    def coverage(self) -> list[tuple[str, int, str | None, str | None]]:
+        """(dataset, rows, first, last) for every dataset; dates as YYYY-MM-DD (None when empty/undated)."""
+        out = []
+        for ds in DATASETS.values():
+            rows = self.store.manifest(ds.name).rows
+            first = last = None
+            if rows and ds.time_column:
+                cur = self.cursor()
+                try:
+                    t = ds.time_column
+                    lo, hi = cur.sql(f"SELECT min({t}), max({t}) FROM {ds.view}").fetchall()[0]
+                finally:
+                    cur.close()
+                first, last = _iso(lo), _iso(hi)
+            out.append((ds.name, rows, first, last))
+        return out
+
     # ---- snapshots and factors ------------------------------------------------------------
     def snapshot(self, ds: Dataset) -> Snapshot:
         token = self.store.manifest_token(ds.name)

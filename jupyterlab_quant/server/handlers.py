@@ -76,7 +76,8 @@ class StatusHandler(QuantHandler):
         svc = self.services
 
         def status() -> dict[str, Any]:
-            datasets = [{"name": r["dataset"], "rows": r["rows"]} for r in svc.store.info()]
+            datasets = [{"name": name, "rows": rows, "first": first, "last": last}
+                        for name, rows, first, last in svc.query.coverage()]
             return {"name": "jupyterlab-quant", "version": __version__, "api_version": API_VERSION,
                     "home": str(svc.settings.home), "datasets": datasets}
 

@@ -92,13 +92,14 @@ def bars_payload(df: pd.DataFrame, *, symbol: str, name: str, freq: str, adjust:
         "suspended": (df["trade_status"] == 0) if "trade_status" in df else False,
     })
     total = len(frame)
+    first, last = str(frame["time"].iloc[0]), str(frame["time"].iloc[-1])
     frame, k = bucket_bars(frame, max_points)
     data: dict[str, Any] = {"time": frame["time"].tolist(),
                             "suspended": [bool(x) for x in frame["suspended"].tolist()]}
     for c in ("open", "high", "low", "close", "volume", "amount", "preclose"):
         data[c] = _num_list(frame[c].to_numpy(dtype="float64"))
     return {"symbol": symbol, "name": name, "freq": freq, "adjust": adjust,
-            "start": data["time"][0], "end": data["time"][-1], "total": total, "bucket": k,
+            "start": first, "end": last, "total": total, "bucket": k,
             "columns": BAR_COLUMNS, "data": data}
 
 

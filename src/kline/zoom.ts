@@ -32,8 +32,12 @@ export interface IZoomState {
 
 export type ZoomPlan =
   | { kind: 'none' }
-  /** Go back to the coarser parent view. */
-  | { kind: 'up' }
+  /**
+   * Go back to the coarser parent view. `zoomOut` is true when the whole
+   * detail view is visible (the user zoomed out past it, so the parent's
+   * window should be wider), false when the user panned to one of its edges.
+   */
+  | { kind: 'up'; zoomOut: boolean }
   /** Fetch the bars of view indices `fromIndex..toIndex` in finer detail. */
   | { kind: 'drill'; fromIndex: number; toIndex: number; bucket: number };
 
@@ -43,14 +47,20 @@ export function planZoom(state: IZoomState): ZoomPlan {
   if (length <= 0 || maxPoints <= 0) {
     return { kind: 'none' };
   }
-  const start = clamp(Math.min(state.startIndex, state.endIndex), 0, length - 1);
+  const start = clamp(
+    Math.min(state.startIndex, state.endIndex),
+    0,
+    length - 1
+  );
   const end = clamp(Math.max(state.startIndex, state.endIndex), 0, length - 1);
 
   if (state.isDetail) {
-    const leftEdge = start <= 0 && !state.coversHistoryStart;
-    const rightEdge = end >= length - 1 && !state.coversHistoryEnd;
+    const atStart = start <= 0;
+    const atEnd = end >= length - 1;
+    const leftEdge = atStart && !state.coversHistoryStart;
+    const rightEdge = atEnd && !state.coversHistoryEnd;
     if (leftEdge || rightEdge) {
-      return { kind: 'up' };
+      return { kind: 'up', zoomOut: atStart && atEnd };
     }
   }
   if (bucket <= 1) {
@@ -62,18 +72,48 @@ export function planZoom(state: IZoomState): ZoomPlan {
   if (nextBucket >= bucket) {
     return { kind: 'none' };
   }
-  // Fetch about `maxPoints * nextBucket` bars, centred on the window.
+  // Fetch about `maxPoints * nextBucket` bars around the window; padding a
+  // side cannot use (start or end of the view) goes to the other side.
   const budget = maxPoints * nextBucket;
-  const padBuckets = Math.max(
-    0,
-    Math.floor((budget - visibleBars) / bucket / 2)
-  );
+  const pad = Math.max(0, Math.floor((budget - visibleBars) / bucket));
+  let left = Math.floor(pad / 2);
+  let right = pad - left;
+  if (start - left < 0) {
+    right += left - start;
+    left = start;
+  }
+  if (end + right > length - 1) {
+    left = Math.min(start, left + (end + right - (length - 1)));
+    right = length - 1 - end;
+  }
   return {
     kind: 'drill',
-    fromIndex: Math.max(0, start - padBuckets),
-    toIndex: Math.min(length - 1, end + padBuckets),
+    fromIndex: start - left,
+    toIndex: end + right,
     bucket: nextBucket
   };
+}
+
+/**
+ * Widen `window` by `factor` around its centre, within `[0, length - 1]`
+ * (shifted rather than cut when it hits an end).
+ */
+export function expandWindow(
+  window: readonly [number, number],
+  factor: number,
+  length: number
+): [number, number] {
+  if (length <= 0) {
+    return [0, 0];
+  }
+  const span = Math.min(
+    length,
+    Math.max(1, Math.round((window[1] - window[0] + 1) * factor))
+  );
+  const centre = (window[0] + window[1]) / 2;
+  let start = Math.round(centre - (span - 1) / 2);
+  start = clamp(start, 0, length - span);
+  return [start, start + span - 1];
 }
 
 /** Index of the last element `<= value` in sorted `times` (0 if none). */

@@ -23,8 +23,8 @@ export const PANEL_FREQS: readonly Freq[] = ['1d', '1m'];
 export interface IDatasetInfo {
   name: string;
   rows: number;
-  first: string | null;
-  last: string | null;
+  first?: string | null;
+  last?: string | null;
 }
 
 /** `GET /status`. */
@@ -62,21 +62,25 @@ export interface IBarColumns {
   high: (number | null)[];
   low: (number | null)[];
   close: (number | null)[];
+  /** Shares (股). */
   volume: (number | null)[];
+  /** Yuan; null where the source has no amount. */
   amount?: (number | null)[] | null;
+  /** The exchange's reference price (前收盘价). */
   preclose?: (number | null)[] | null;
-  suspended?: (boolean | null)[] | null;
+  /** Suspended (停牌); for merged bars: every merged bar was suspended. */
+  suspended: boolean[];
 }
 
 /** `GET /bars`. */
 export interface IBarsResponse {
   symbol: string;
-  name?: string | null;
+  name: string;
   freq: Freq;
   adjust: Adjust;
-  /** First bar of the returned range. */
+  /** Time of the first returned bar. */
   start: string;
-  /** Last bar of the returned range. */
+  /** Time of the last returned bar (for merged bars: its first bar). */
   end: string;
   /** Bars in the range at full detail. */
   total: number;
@@ -98,7 +102,13 @@ export interface IBarsQuery {
 
 /** Error body of every non-2xx answer. */
 export interface IApiErrorBody {
+  /** Machine readable name, e.g. `unknown_symbol`. */
   error: string;
+  /** What went wrong and what to do (Chinese, English in parentheses). */
   message: string;
   hint?: string | null;
+  /** Import errors: file, row and field at fault. */
+  path?: string;
+  row?: string;
+  field?: string;
 }

@@ -75,9 +75,7 @@ class LabServer:
 
     def set_settings(self, values: dict[str, Any], plugin_id: str = PLUGIN_ID) -> None:
         """Replace the user settings of a plugin (as the Settings Editor would)."""
-        status, body = self.request(
-            "PUT", f"lab/api/settings/{plugin_id}", {"raw": json.dumps(values)}
-        )
+        status, body = self.request("PUT", f"lab/api/settings/{plugin_id}", {"raw": json.dumps(values)})
         assert status == 204, f"saving settings failed: HTTP {status} {body}"
 
     def log_tail(self, lines: int = 60) -> str:
@@ -134,13 +132,20 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     )
     init = subprocess.run(
         [sys.executable, "-m", "jupyterlab_quant", "data", "init-sample"],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert init.returncode == 0, f"init-sample failed:\n{init.stdout}\n{init.stderr}"
 
     # User setting (not overrides.json in sys.prefix): no "Jupyter news" toast over screenshots.
     _write_json(
-        dirs["config"] / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
+        dirs["config"]
+        / "lab"
+        / "user-settings"
+        / "@jupyterlab"
+        / "apputils-extension"
         / "notification.jupyterlab-settings",
         NOTIFICATION_SETTINGS,
     )
@@ -151,15 +156,24 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     log = open(log_path, "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyter", "lab",
-            "--allow-root", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--port={port}", "--port-retries=0",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--allow-root",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--port={port}",
+            "--port-retries=0",
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={dirs['notebooks']}",
             "--FileContentsManager.delete_to_trash=False",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     server = LabServer(f"http://127.0.0.1:{port}/", token, root, log_path, proc)
     try:
@@ -213,7 +227,6 @@ class PageLog:
     def text(self) -> str:
         lines = [f"page errors ({len(self.errors)}):", *self.errors, f"console ({len(self.console)}):"]
         return "\n".join(lines + self.console[-200:])
-
 
 
 @pytest.fixture

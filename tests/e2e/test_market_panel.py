@@ -134,6 +134,24 @@ def test_reachable_from_menu_and_palette(page: Any, lab_server: LabServer, page_
     assert_no_page_errors(page_log)
 
 
+def test_panel_restored_after_reload(page: Any, lab_server: LabServer, page_log: PageLog) -> None:
+    open_lab(page, lab_server)
+    panel = open_panel_from_launcher(page)
+    panel.locator(SEARCH).fill("茅台")
+    panel.locator(f'{RESULT}[data-symbol="{SYMBOL}"]').click()
+    panel.locator(f'{RENDERED}[data-symbol="{SYMBOL}"]').wait_for()
+    # The workspace is saved shortly after the layout changes.
+    page.wait_for_timeout(1500)
+
+    page.goto(lab_server.lab_url("restored=1"))
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=60_000)
+    page.locator(f'{RENDERED}[data-symbol="{SYMBOL}"]').wait_for()
+    assert page.locator(".jp-QuantMarketPanel").count() == 1
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current").inner_text()
+    assert "贵州茅台" in tab, tab
+    assert_no_page_errors(page_log)
+
+
 def test_unknown_code_and_missing_minute_data(page: Any, lab_server: LabServer, page_log: PageLog) -> None:
     open_lab(page, lab_server)
     panel = open_panel_from_launcher(page)

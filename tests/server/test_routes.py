@@ -31,6 +31,8 @@ async def test_status_handshake(jp_fetch, sample_home) -> None:
     assert body["home"] == str(sample_home)
     rows = {d["name"]: d["rows"] for d in body["datasets"]}
     assert rows["bars_1d"] > 100_000 and rows["instruments"] >= 30
+    bars_1d = next(d for d in body["datasets"] if d["name"] == "bars_1d")
+    assert (bars_1d["first"], bars_1d["last"]) == ("2005-01-04", "2025-04-07")
 
 
 async def test_requests_without_token_are_refused(jp_fetch) -> None:
@@ -66,6 +68,7 @@ async def test_bars_are_bucketed_to_max_points(jp_fetch) -> None:
     _, small = await get_json(jp_fetch, "bars", symbol="600519.SH", max_points="500")
     assert small["total"] == full["total"] > 4000
     assert len(small["data"]["time"]) <= 500 and small["bucket"] == -(-full["total"] // 500)
+    assert (small["start"], small["end"]) == (full["start"], full["end"]) == ("2005-01-04", "2025-04-07")
     k = small["bucket"]
     assert small["data"]["high"][1] == max(full["data"]["high"][k:2 * k])
     assert small["data"]["volume"][1] == sum(full["data"]["volume"][k:2 * k])

@@ -1,0 +1,139 @@
+/**
+ * The TypeScript wire models must match the server's JSON Schema
+ * (`server_extension/schema/`, generated from `jupyterlab_quant/server/models.py`).
+ *
+ * Each model lists its required and optional fields below; the type checker
+ * rejects a list that misses or invents a field of the interface, and the
+ * tests compare the lists with the schema, so drift on either side fails.
+ */
+import barsSchema from '../../server_extension/schema/bars.json';
+import errorSchema from '../../server_extension/schema/error.json';
+import statusSchema from '../../server_extension/schema/status.json';
+import symbolsSchema from '../../server_extension/schema/symbols.json';
+import {
+  IApiErrorBody,
+  IBarColumns,
+  IBarsResponse,
+  IDatasetInfo,
+  IStatusResponse,
+  ISymbolInfo
+} from '../models';
+
+type RequiredKeys<T> = {
+  [K in keyof T]-?: object extends Pick<T, K> ? never : K;
+}[keyof T];
+type OptionalKeys<T> = Exclude<keyof T, RequiredKeys<T>>;
+type Missing<T, L extends readonly PropertyKey[]> = Exclude<keyof T, L[number]>;
+
+interface IFieldLists {
+  required: string[];
+  optional: string[];
+}
+
+/** Field lists of `T`; compiles only when they name every field of `T`. */
+function fieldsOf<T>() {
+  return <
+    const R extends readonly RequiredKeys<T>[],
+    const O extends readonly OptionalKeys<T>[]
+  >(
+    required: R,
+    optional: O,
+    ...complete: [Missing<T, [...R, ...O]>] extends [never]
+      ? []
+      : [{ missing: Missing<T, [...R, ...O]> }]
+  ): IFieldLists => ({
+    required: [...required].map(String),
+    optional: [...optional].map(String)
+  });
+}
+
+interface ISchemaObject {
+  required?: string[];
+  properties?: Record<string, unknown>;
+}
+
+function expectSameFields(schema: ISchemaObject, fields: IFieldLists): void {
+  const properties = Object.keys(schema.properties ?? {}).sort();
+  expect([...fields.required, ...fields.optional].sort()).toEqual(properties);
+  expect([...fields.required].sort()).toEqual(
+    [...(schema.required ?? [])].sort()
+  );
+}
+
+function sub(schema: ISchemaObject, ...path: string[]): ISchemaObject {
+  let node: unknown = schema;
+  for (const key of path) {
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node as ISchemaObject;
+}
+
+describe('wire models follow server_extension/schema', () => {
+  it('status', () => {
+    expectSameFields(
+      statusSchema,
+      fieldsOf<IStatusResponse>()(
+        ['name', 'version', 'api_version', 'home', 'datasets'],
+        []
+      )
+    );
+    expectSameFields(
+      sub(statusSchema, 'properties', 'datasets', 'items'),
+      fieldsOf<IDatasetInfo>()(['name', 'rows'], ['first', 'last'])
+    );
+  });
+
+  it('symbols', () => {
+    expectSameFields(
+      sub(symbolsSchema, 'properties', 'items', 'items'),
+      fieldsOf<ISymbolInfo>()(
+        ['symbol', 'code', 'name', 'kind', 'exchange'],
+        ['board', 'first_date', 'last_date']
+      )
+    );
+  });
+
+  it('bars', () => {
+    expectSameFields(
+      barsSchema,
+      fieldsOf<IBarsResponse>()(
+        [
+          'symbol',
+          'name',
+          'freq',
+          'adjust',
+          'start',
+          'end',
+          'total',
+          'bucket',
+          'columns',
+          'data'
+        ],
+        []
+      )
+    );
+    expectSameFields(
+      sub(barsSchema, 'properties', 'data'),
+      fieldsOf<IBarColumns>()(
+        ['time', 'open', 'high', 'low', 'close', 'volume', 'suspended'],
+        ['amount', 'preclose']
+      )
+    );
+  });
+
+  it('bars enums', () => {
+    const props = barsSchema.properties as Record<string, { enum?: string[] }>;
+    expect(props.adjust.enum).toEqual(['none', 'qfq', 'hfq']);
+    expect(props.freq.enum).toEqual(['1d', '1m', '5m']);
+  });
+
+  it('error', () => {
+    expectSameFields(
+      errorSchema,
+      fieldsOf<IApiErrorBody>()(
+        ['error', 'message'],
+        ['hint', 'path', 'row', 'field']
+      )
+    );
+  });
+});
