@@ -164,6 +164,14 @@ class QueryService:
                         "first_date": _iso(rec.get("first_date")), "last_date": _iso(rec.get("last_date"))})
         return out
 
+    def warm(self) -> None:
+        """Open what the first K-line request needs (views, instruments, daily snapshots, factors)."""
+        self.instruments()
+        for ds in DAILY_BY_KIND.values():
+            if self.hot_cache and self.store.manifest(ds.name).files:
+                self.snapshot(ds)
+        self.factors("")
+
     def coverage(self) -> list[tuple[str, int, str | None, str | None]]:
         """(dataset, rows, first, last) for every dataset; dates as YYYY-MM-DD (None when empty/undated)."""
         out = []

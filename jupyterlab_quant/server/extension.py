@@ -38,8 +38,17 @@ class QuantExtension(ExtensionApp):
         settings = Settings.from_env(self.data_home or None, hot_cache=self.hot_cache,
                                      lock_timeout_s=float(self.lock_timeout))
         self._executor = ThreadPoolExecutor(max_workers=self.query_threads, thread_name_prefix="jlq-query")
-        self.settings.update({"jlq_services": Services.from_settings(settings), "jlq_executor": self._executor})
+        services = Services.from_settings(settings)
+        self.settings.update({"jlq_services": services, "jlq_executor": self._executor})
+        # Warm the caches in the background so the first K-line does not pay for them.
+        self._executor.submit(self._warm, services)
         self.log.info("jupyterlab-quant: data home %s", settings.home)
+
+    def _warm(self, services: Services) -> None:
+        try:
+            services.query.warm()
+        except Exception as exc:  # a broken store must not stop the server; requests report it
+            self.log.warning("jupyterlab-quant: cache warm-up failed: %s", exc)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(ROUTES)

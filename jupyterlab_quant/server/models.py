@@ -97,7 +97,9 @@ def bars_payload(df: pd.DataFrame, *, symbol: str, name: str, freq: str, adjust:
     data: dict[str, Any] = {"time": frame["time"].tolist(),
                             "suspended": [bool(x) for x in frame["suspended"].tolist()]}
     for c in ("open", "high", "low", "close", "volume", "amount", "preclose"):
-        data[c] = _num_list(frame[c].to_numpy(dtype="float64"))
+        values = frame[c].to_numpy(dtype="float64")
+        # adjusted prices carry float noise past the 0.01 tick; 4 decimals keep the wire small
+        data[c] = _num_list(values if c in ("volume", "amount") else np.round(values, 4))
     return {"symbol": symbol, "name": name, "freq": freq, "adjust": adjust,
             "start": first, "end": last, "total": total, "bucket": k,
             "columns": BAR_COLUMNS, "data": data}
