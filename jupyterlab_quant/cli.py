@@ -19,7 +19,7 @@ import pandas as pd
 
 from .app import Services
 from .core.errors import InvalidInput, NotFound, QuantError, StoreBusy
-from .data.ingest import import_files, load_sample
+from .data.ingest import import_files, import_tdx, load_sample
 from .data.sources.csv_files import FORMATS
 
 EXIT_CODES = ((InvalidInput, 2), (NotFound, 3), (StoreBusy, 4), (QuantError, 5))
@@ -48,6 +48,31 @@ def cmd_import(svc: Services, a: argparse.Namespace) -> int:
     if bar:
         bar.close()  # type: ignore[attr-defined]
     print(report.summary())
+    return 0
+
+
+def _split_list(values: list[str] | None) -> list[str] | None:
+    """``--symbols 600519.SH,000001.SZ --symbols 300750.SZ`` → one flat list (None when not given)."""
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def cmd_import_tdx(svc: Services, a: argparse.Namespace) -> int:
+    bar = _progress_bar(a.quiet)
+    report = import_tdx(svc.store, a.vipdoc, symbols=_split_list(a.symbols), freqs=_split_list(a.freq),
+                        strict=a.strict, progress=bar)
+    if bar:
+        bar.close()  # type: ignore[attr-defined]
+    print(report.summary())
+    if report.skipped:
+        print(f"跳过 {len(report.skipped)} 个不导入的文件 (skipped files: bonds, B-shares, sector indices):")
+        for line in report.skipped[:20]:
+            print(f"  {line}")
+        if len(report.skipped) > 20:
+            print(f"  … {len(report.skipped) - 20} more")
+    for line in report.warnings:
+        print(f"警告 warning: {line}", file=sys.stderr)
     return 0
 
 
@@ -173,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--encoding", help="force a text encoding (default: UTF-8, then GBK)")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(func=cmd_import)
+
+    itdx = ds.add_parser("import-tdx", help="导入通达信 vipdoc (.day / .lc1 / .lc5)")
+    itdx.add_argument("vipdoc", help="vipdoc folder of 通达信 (or its install folder, or one file)")
+    itdx.add_argument("--symbols", action="append", help="only these symbols, comma separated (repeatable)")
+    itdx.add_argument("--freq", action="append", help="only these frequencies: 1d,1m,5m (default: all found)")
+    itdx.add_argument("--strict", action="store_true", help="refuse truncated files instead of importing "
+                                                             "their complete records")
+    itdx.add_argument("--quiet", action="store_true", help="no progress bar")
+    itdx.set_defaults(func=cmd_import_tdx)
 
     bars = ds.add_parser("bars", help="K 线 bars of one symbol")
     bars.add_argument("symbol", help="e.g. 600519.SH or 600519")

@@ -31,6 +31,8 @@ class ImportReport:
     rows: int = 0
     symbols: set[str] = field(default_factory=set)
     writes: list[WriteResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # imported, but the user should know (e.g. truncated)
+    skipped: list[str] = field(default_factory=list)   # files not imported, with the reason
 
     @property
     def changed(self) -> bool:
@@ -46,7 +48,11 @@ class ImportReport:
 
 def _fail(pf: ParsedFile | str, line: int | None, fieldname: str, what: str, hint: str) -> ImportFormatError:
     path = pf.path if isinstance(pf, ParsedFile) else pf
-    where = f"{path}: 第 {line} 行" if line else f"{path}"
+    size = pf.record_size if isinstance(pf, ParsedFile) else 0
+    if line and size:
+        where = f"{path}: 第 {line} 条记录 (record {line}, byte offset {(line - 1) * size})"
+    else:
+        where = f"{path}: 第 {line} 行" if line else f"{path}"
     return ImportFormatError(f"{where} 字段 {fieldname}: {what}", hint, path=path, row=line, field=fieldname)
 
 
@@ -176,20 +182,99 @@ def import_files(store: MarketStore, paths: Iterable[str | Path], *, fmt: str = 
     report = ImportReport(files=len(files))
     kinds = {str(fr["symbol"].iloc[0]): k for _, fr, k in parsed}
     st = {str(fr["symbol"].iloc[0]): bool(fr["is_st"].iloc[-1]) for _, fr, _ in parsed if "is_st" in fr}
-    inst = _instrument_rows(store, kinds, st)
-    if inst is not None:
-        report.writes.append(store.write(INSTRUMENTS.name, inst, origin="instruments"))
+    register_instruments(store, kinds, st, report)
     for start in range(0, len(parsed), BATCH_FILES):
         batch = parsed[start:start + BATCH_FILES]
-        for ds_name in sorted({d for d, _, _ in batch}):
-            frame = pd.concat([fr for d, fr, _ in batch if d == ds_name], ignore_index=True)
-            report.writes.append(store.write(ds_name, frame, origin=ds_name))
-            report.rows += len(frame)
-            report.symbols.update(frame["symbol"].unique().tolist())
+        write_frames(store, [(d, fr) for d, fr, _ in batch], report)
         if progress:
             progress(len(files) + start + len(batch), len(files) * 2, "written")
     return report
 
+
+def register_instruments(store: MarketStore, kinds: dict[str, str], st: dict[str, bool],
+                         report: ImportReport) -> None:
+    """Add instrument rows for symbols the store does not know yet (kind, board from the code)."""
+    inst = _instrument_rows(store, kinds, st)
+    if inst is not None:
+        report.writes.append(store.write(INSTRUMENTS.name, inst, origin="instruments"))
+
+
+def write_frames(store: MarketStore, frames: list[tuple[str, pd.DataFrame]], report: ImportReport) -> None:
+    """Write already validated canonical frames, one atomic upsert per dataset."""
+    for ds_name in sorted({d for d, _ in frames}):
+        frame = pd.concat([fr for d, fr in frames if d == ds_name], ignore_index=True)
+        report.writes.append(store.write(ds_name, frame, origin=ds_name))
+        report.rows += len(frame)
+        report.symbols.update(frame["symbol"].unique().tolist())
+
+
+
+TDX_BATCH_ROWS = 2_000_000  # rows per write batch: bounds memory for a whole-market vipdoc folder
+
+
+def import_tdx(store: MarketStore, root: str | Path, *, symbols: Iterable[str] | None = None,
+               freqs: Iterable[str] | None = None, strict: bool = False,
+               progress: Callable[[int, int, str], None] | None = None) -> ImportReport:
+    """Import 通达信 ``.day``/``.lc1``/``.lc5`` files under a vipdoc folder (see :mod:`.sources.tdx`).
+
+    Two passes keep memory bounded and the store untouched by a bad file: pass 1 decodes and
+    validates every selected file (nothing is written if one fails); pass 2 decodes them again and
+    writes in batches of about ``TDX_BATCH_ROWS`` rows, each an atomic, idempotent upsert. Bonds,
+    repos, B-shares and TDX-internal sector indices are skipped and listed in ``report.skipped``;
+    truncated files import their complete records and are listed in ``report.warnings``.
+    """
+    from ..core.types import normalize_symbol
+    from .sources import tdx
+
+    base = Path(root)
+    files = tdx.find_files(base)
+    report = ImportReport()
+    if freqs:
+        wanted_freqs = set(freqs)
+        files = [f for f in files if f.freq in wanted_freqs]
+    if symbols:
+        wanted = {normalize_symbol(s) for s in symbols}
+        files = [f for f in files if f.symbol in wanted]
+        report.warnings.extend(f"{m}: 没有找到通达信文件 (no TDX file for this symbol under {base})"
+                               for m in sorted(wanted - {f.symbol for f in files}))
+    if not files:
+        raise ImportFormatError(f"{base}: 没有找到要导入的通达信行情文件 (no matching TDX .day/.lc1/.lc5 files)",
+                                "传入通达信安装目录下的 vipdoc 文件夹 (其下应有 sh/lday/sh600519.day)；"
+                                "检查 --symbols",
+                                path=str(base))
+    chosen = []
+    for f in files:
+        if f.security.kind is None:
+            report.skipped.append(f"{f.path}: {f.security.note}")
+        else:
+            chosen.append(f)
+    if not chosen:
+        raise ImportFormatError(f"{base}: 只有不导入的证券类型 ({len(files)} files: bonds/B-shares/sector indices)",
+                                "选择股票、指数或 ETF 文件", path=str(base))
+    total = 2 * len(chosen)
+    kinds: dict[str, str] = {}
+    for i, f in enumerate(chosen):
+        tp = tdx.read_file(f, strict=strict)
+        validate(tp.parsed, tp.parsed.frame, "date" if f.freq == "1d" else "ts")
+        report.warnings.extend(tp.warnings)
+        kinds[f.symbol] = tp.parsed.kind
+        if progress:
+            progress(i + 1, total, f"checked {f.path.name}")
+    report.files = len(chosen)
+    register_instruments(store, kinds, {}, report)
+    batch: list[tuple[str, pd.DataFrame]] = []
+    rows = 0
+    for i, f in enumerate(chosen):
+        tp = tdx.read_file(f, strict=strict)
+        tcol = "date" if f.freq == "1d" else "ts"
+        batch.append((tp.dataset, tp.parsed.frame.drop(columns=["line"]).sort_values(tcol)))
+        rows += tp.records
+        if rows >= TDX_BATCH_ROWS or i == len(chosen) - 1:
+            write_frames(store, batch, report)
+            batch, rows = [], 0
+        if progress:
+            progress(len(chosen) + i + 1, total, f"written {f.path.name}")
+    return report
 
 def sample_dir() -> Path:
     """The embedded sample: packaged copy in a wheel, ``data/sample`` in a source checkout."""

@@ -75,6 +75,10 @@ BARS_1M = Dataset(
     "bars_1m", "1-minute bars of any instrument; ts = bar end time, exchange local",
     (SYMBOL, Column("ts", pa.timestamp("s"), False, "bar end time"), *OHLC, VOLUME, AMOUNT),
     key=("symbol", "ts"), time_column="ts", partition="year_month")
+BARS_5M = Dataset(
+    "bars_5m", "5-minute bars as a source delivered them (e.g. 通达信 .lc5); ts = bar end time, exchange local",
+    (SYMBOL, Column("ts", pa.timestamp("s"), False, "bar end time"), *OHLC, VOLUME, AMOUNT),
+    key=("symbol", "ts"), time_column="ts", partition="year_month")
 ADJ_FACTORS = Dataset(
     "adj_factors", "Cumulative back-adjustment factors (复权因子) at each ex-date; hfq = raw × factor",
     (SYMBOL, DATE, Column("factor", F64, False)), key=("symbol", "date"), partition="none")
@@ -91,7 +95,7 @@ VALUATION_1D = Dataset(
      Column("pcf_ttm", F64)), key=("symbol", "date"))
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
-    BARS_1D, INDEX_1D, ETF_1D, FUTURES_1D, BARS_1M, ADJ_FACTORS, INSTRUMENTS, VALUATION_1D)}
+    BARS_1D, INDEX_1D, ETF_1D, FUTURES_1D, BARS_1M, BARS_5M, ADJ_FACTORS, INSTRUMENTS, VALUATION_1D)}
 DAILY_BY_KIND: dict[str, Dataset] = {"stock": BARS_1D, "index": INDEX_1D, "etf": ETF_1D,
                                      "futures": FUTURES_1D}
 

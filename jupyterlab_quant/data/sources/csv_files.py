@@ -44,6 +44,7 @@ class ParsedFile:
     format: str
     kind: str
     frame: pd.DataFrame   # canonical columns; ``line`` = 1-based line number in the file
+    record_size: int = 0  # > 0: a binary file of fixed-size records and ``line`` is the record number
 
 
 def read_text(path: Path, encoding: str | None = None) -> tuple[str, str]:
