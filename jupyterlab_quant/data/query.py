@@ -41,7 +41,8 @@ def _seconds(d: dt.date | None, end: bool = False) -> int | None:
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    return table.to_pandas(date_as_object=False, timestamp_as_object=False)
+    # small slices are the common case: thread start-up would cost more than the conversion
+    return table.to_pandas(date_as_object=False, timestamp_as_object=False, use_threads=table.num_rows > 200_000)
 
 
 class QueryService:
@@ -57,7 +58,7 @@ class QueryService:
         self._lock = threading.RLock()
         self._view_tokens: dict[str, tuple[int, int]] = {}
         self._snaps: dict[str, tuple[tuple[int, int], Snapshot]] = {}
-        self._instr: tuple[tuple, pd.DataFrame] | None = None
+        self._instr: tuple[tuple, pd.DataFrame, dict[str, dict[str, Any]]] | None = None
         self._factor_cache: tuple[tuple[int, int], dict[str, tuple[np.ndarray, np.ndarray]]] | None = None
 
     # ---- DuckDB views ---------------------------------------------------------------------
@@ -104,22 +105,17 @@ class QueryService:
 
     # ---- instruments ----------------------------------------------------------------------
     def instruments(self) -> pd.DataFrame:
+        """Instruments with ``first_date``/``last_date`` coverage from the daily datasets (cached per version)."""
+        return self._instruments()[0]
+
+    def _instruments(self) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
         token = tuple(self.store.manifest_token(n) for n in ("instruments", *[d.name for d in DAILY_BY_KIND.values()]))
         with self._lock:
             if self._instr and self._instr[0] == token:
-                return self._instr[1]
+                return self._instr[1], self._instr[2]
         inst = _to_pandas(self.store.read("instruments"))
-        cover = []
-        for kind, ds in DAILY_BY_KIND.items():
-            if not self.store.manifest(ds.name).files:
-                continue
-            cur = self.cursor()
-            try:
-                c = cur.sql(f"SELECT symbol, min(date) AS first_date, max(date) AS last_date, "
-                            f"'{kind}' AS data_kind FROM {ds.view} GROUP BY symbol").to_arrow_table()
-            finally:
-                cur.close()
-            cover.append(_to_pandas(c))
+        cover = [self._coverage_of(kind, ds) for kind, ds in DAILY_BY_KIND.items()
+                 if self.store.manifest(ds.name).files]
         if cover:
             cov = pd.concat(cover, ignore_index=True).drop_duplicates("symbol")
             inst = inst.merge(cov, on="symbol", how="outer")
@@ -129,20 +125,36 @@ class QueryService:
             inst["first_date"] = pd.NaT
             inst["last_date"] = pd.NaT
         inst = inst.sort_values("symbol").reset_index(drop=True)
+        records = {str(r["symbol"]): {str(k): (None if (not isinstance(v, str) and pd.isna(v)) else v)
+                                      for k, v in r.items()} for r in inst.to_dict("records")}
         with self._lock:
-            self._instr = (token, inst)
-        return inst
+            self._instr = (token, inst, records)
+        return inst, records
+
+    def _coverage_of(self, kind: str, ds: Dataset) -> pd.DataFrame:
+        """First/last date per symbol: from the snapshot's offsets when hot, else a DuckDB GROUP BY."""
+        if self.hot_cache:
+            snap = self.snapshot(ds)
+            first = snap.times[snap.starts[:-1]].astype("datetime64[D]")
+            last = snap.times[snap.starts[1:] - 1].astype("datetime64[D]")
+            return pd.DataFrame({"symbol": snap.symbols.tolist(), "first_date": first, "last_date": last,
+                                 "data_kind": kind})
+        cur = self.cursor()
+        try:
+            c = cur.sql(f"SELECT symbol, min(date) AS first_date, max(date) AS last_date, "
+                        f"'{kind}' AS data_kind FROM {ds.view} GROUP BY symbol").to_arrow_table()
+        finally:
+            cur.close()
+        return _to_pandas(c)
 
     def resolve(self, symbol: str) -> dict[str, Any]:
         """Normalise ``symbol`` and return its instrument row; UnknownSymbol when the store lacks it."""
         sym = normalize_symbol(symbol)
-        inst = self.instruments()
-        row = inst[inst["symbol"] == sym]
-        if row.empty:
+        rec = self._instruments()[1].get(sym)
+        if rec is None:
             raise UnknownSymbol(f"未知代码 {sym}: 存储中没有该代码的数据 (unknown symbol {sym})",
                                 "用 jlq data symbols 查看可用代码，或先 jlq data import 导入数据")
-        rec = row.iloc[0].to_dict()
-        return {str(k): (None if (not isinstance(v, str) and pd.isna(v)) else v) for k, v in rec.items()}
+        return dict(rec)
 
     def search(self, q: str = "", kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
         inst = self.instruments()
@@ -325,15 +337,18 @@ class QueryService:
         snap = self.snapshot(ds)
         close = column_f64(snap, "close")
         n = len(close)
-        counts = np.diff(snap.starts)
-        pos = np.arange(n, dtype=np.int64) - np.repeat(snap.starts[:-1], counts)
-        ret = np.full(n, np.nan)
+        ret = np.empty(n)
         if n > window:
-            ret[window:] = close[window:] / close[:-window] - 1.0
-        ret[pos < window] = np.nan
+            np.divide(close[window:], close[:-window], out=ret[window:])
+            np.subtract(ret[window:], 1.0, out=ret[window:])
+        # the first `window` rows of each symbol look back into the previous symbol: blank them
+        heads = (snap.starts[:-1, None] + np.arange(window)[None, :])
+        heads = heads[heads < snap.starts[1:, None]]
+        ret[heads] = np.nan
+        counts = np.diff(snap.starts)
         codes = np.repeat(np.arange(len(snap.symbols), dtype=np.int32), counts)
         sym = pd.Categorical.from_codes(codes, categories=pd.Index(snap.symbols.tolist()))
-        dates = snap.times.astype("datetime64[D]")
+        dates = np.multiply(snap.times, 86400).view("datetime64[s]")
         return pd.DataFrame({"symbol": sym, "date": dates, f"ret_{window}": ret}, copy=False)
 
 

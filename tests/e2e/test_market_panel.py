@@ -188,19 +188,26 @@ def test_open_with_preset_symbol_timing(page: Any, lab_server: LabServer, page_l
     lab_server.set_settings({"defaultSymbol": SYMBOL})
     try:
         open_lab(page, lab_server)
-        card = page.locator(LAUNCHER_CARD).first
-        card.wait_for()
-        t0 = time.perf_counter()
-        card.click()
-        page.locator(f'{RENDERED}[data-symbol="{SYMBOL}"]').wait_for()
-        elapsed_ms = (time.perf_counter() - t0) * 1000
-        bars = int(page.locator(RENDERED).first.get_attribute("data-bars") or 0)
+        runs_ms: list[float] = []
+        for _ in range(5):  # the first open also loads the ECharts chunk; later ones reuse it
+            card = page.locator(LAUNCHER_CARD).first
+            card.wait_for()
+            t0 = time.perf_counter()
+            card.click()
+            page.locator(f'{RENDERED}[data-symbol="{SYMBOL}"]').wait_for()
+            runs_ms.append((time.perf_counter() - t0) * 1000)
+            bars = int(page.locator(RENDERED).first.get_attribute("data-bars") or 0)
+            page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+            page.locator(RENDERED).wait_for(state="detached")
     finally:
         lab_server.set_settings({})
-    print(f"\nmarket panel: launcher click -> {SYMBOL} K-line rendered ({bars} bars) in {elapsed_ms:.0f} ms")
+    elapsed_ms = sorted(runs_ms)[len(runs_ms) // 2]
+    print(f"\nmarket panel: launcher click -> {SYMBOL} K-line rendered ({bars} bars): "
+          f"first {runs_ms[0]:.0f} ms, median {elapsed_ms:.0f} ms of {[round(x) for x in runs_ms]}")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "market-panel-timing.json").write_text(
-        json.dumps({"symbol": SYMBOL, "bars": bars, "open_to_rendered_ms": round(elapsed_ms)}) + "\n"
+        json.dumps({"symbol": SYMBOL, "bars": bars, "first_ms": round(runs_ms[0]),
+                    "median_ms": round(elapsed_ms), "runs_ms": [round(x) for x in runs_ms]}) + "\n"
     )
     assert bars > 1000
     assert elapsed_ms < 60_000
