@@ -59,8 +59,9 @@ class QuantHandler(APIHandler):
         v = self.get_query_argument(name, default)
         return v if v not in ("",) else default
 
-    def int_arg(self, name: str, default: int, lo: int, hi: int) -> int:
-        raw = self.arg(name)
+    @staticmethod
+    def int_value(name: str, raw: str | None, default: int, lo: int, hi: int) -> int:
+        """Parse an integer query parameter (raises InvalidInput, answered as HTTP 400)."""
         if raw is None:
             return default
         try:
@@ -87,28 +88,22 @@ class StatusHandler(QuantHandler):
 class SymbolsHandler(QuantHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        try:
-            limit = self.int_arg("limit", 20, 1, 500)
-        except QuantError as exc:
-            self.set_status(400)
-            self.finish(exc.to_dict())
-            return
-        q, kind = self.arg("q", ""), self.arg("kind")
-        await self.respond(lambda: {"items": self.services.query.search(q or "", kind, limit)})
+        q, kind, limit = self.arg("q", ""), self.arg("kind"), self.arg("limit")
+
+        def search() -> dict[str, Any]:
+            n = self.int_value("limit", limit, 20, 1, 500)
+            return {"items": self.services.query.search(q or "", kind, n)}
+
+        await self.respond(search)
 
 
 class BarsHandler(QuantHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        args = {k: self.arg(k) for k in ("symbol", "start", "end", "adjust", "freq")}
-        try:
-            max_points = self.int_arg("max_points", 5000, 10, 20000)
-        except QuantError as exc:
-            self.set_status(400)
-            self.finish(exc.to_dict())
-            return
+        args = {k: self.arg(k) for k in ("symbol", "start", "end", "adjust", "freq", "max_points")}
 
         def bars() -> dict[str, Any]:
+            max_points = self.int_value("max_points", args["max_points"], 5000, 10, 20000)
             if not args["symbol"]:
                 raise InvalidInput("缺少参数 symbol (symbol is required)", "例如 ?symbol=600519.SH")
             q = self.services.query
