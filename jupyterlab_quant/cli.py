@@ -1,7 +1,7 @@
 """``jlq`` command line (also ``python -m jupyterlab_quant``): a thin adapter over the services.
 
 Typed errors are translated here once: message on stderr, exit code 2 (bad input), 3 (not found),
-4 (store busy), 5 (other product error), 1 (unexpected).
+4 (store busy), 5 (other product error), 1 (unexpected); ``jlq data check`` exits 6 when it finds errors.
 """
 
 from __future__ import annotations
@@ -144,6 +144,50 @@ def cmd_init_sample(svc: Services, a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(svc: Services, a: argparse.Namespace) -> int:
+    """`jlq data check`: data health findings; exit 6 when any finding is an error."""
+    import json
+    import time
+
+    from .data.quality import compare_adjusted, run_checks
+    from .data.schema import DAILY_BY_KIND
+
+    t0 = time.perf_counter()
+    symbols = _split_list(a.symbols)
+    by_kind: dict[str, list[str] | None] = {}
+    if symbols:
+        for s in symbols:
+            inst = svc.query.resolve(s)
+            syms = by_kind.setdefault(a.kind or str(inst.get("kind") or "stock"), [])
+            assert syms is not None
+            syms.append(str(inst["symbol"]))
+    else:
+        kinds = [a.kind] if a.kind else [k for k, d in DAILY_BY_KIND.items() if svc.store.manifest(d.name).files]
+        by_kind = {k: None for k in kinds}
+    findings = []
+    for kind, syms in by_kind.items():
+        findings += run_checks(svc.query, syms, kind, checks=_split_list(a.checks), stale_days=a.stale_days)
+    if a.reference:
+        from .data.sources.csv_files import parse_csv
+
+        ref = parse_csv(a.reference).frame
+        findings += compare_adjusted(svc.query, ref, a.adjust, source=os.path.basename(a.reference))
+    errors = sum(f.severity == "error" for f in findings)
+    warnings, seconds, kinds = len(findings) - errors, round(time.perf_counter() - t0, 3), sorted(by_kind)
+    if a.json:
+        summary = {"errors": errors, "warnings": warnings, "seconds": seconds, "kinds": kinds}
+        sys.stdout.write(json.dumps({"summary": summary, "findings": [f.to_dict() for f in findings]},
+                                    ensure_ascii=False, indent=1) + "\n")
+    else:
+        for f in findings:
+            print(f"{f.severity.upper():7} {f.check:9} {f.symbol:10} {f.date or '':10}  {f.message}")
+            if f.hint:
+                print(f"{'':40}→ {f.hint}")
+        print(f"数据体检: {errors} 个错误, {warnings} 个警告 ({', '.join(kinds)}; {seconds} s) "
+              f"(data check: {errors} errors, {warnings} warnings)")
+    return 6 if errors else 0
+
+
 def cmd_compact(svc: Services, a: argparse.Namespace) -> int:
     done = svc.store.compact(a.dataset)
     removed = svc.store.gc(0 if a.now else 600)
@@ -242,6 +286,19 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--dataset", help="only this dataset")
     cp.add_argument("--now", action="store_true", help="remove unreferenced files without the grace period")
     cp.set_defaults(func=cmd_compact)
+
+    ck = ds.add_parser("check", help="数据体检 data health: OHLC, gaps, duplicates, jumps, stale, units "
+                                     "(exit 6 when errors are found)")
+    ck.add_argument("--symbols", action="append", help="only these symbols, comma separated (repeatable)")
+    ck.add_argument("--kind", choices=["stock", "index", "etf", "futures"], help="one dataset (default: all)")
+    ck.add_argument("--checks", action="append", help="subset of duplicate,ohlc,gap,jump,stale,units")
+    ck.add_argument("--stale-days", type=int, default=5, help="trading days behind the dataset's latest date "
+                                                              "before a symbol is stale (default 5)")
+    ck.add_argument("--reference", help="CSV of adjusted closes from another source to cross-check "
+                                        "(akshare/baostock/generic: date, close, symbol or code)")
+    ck.add_argument("--adjust", choices=["qfq", "hfq"], default="qfq", help="adjustment of --reference")
+    ck.add_argument("--json", action="store_true", help="machine-readable output")
+    ck.set_defaults(func=cmd_check)
 
     lab = sub.add_parser("lab", help="启动 JupyterLab (what `make run` launches)")
     lab.add_argument("--ip", default="127.0.0.1", help="bind address (default 127.0.0.1)")
