@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .core.settings import Settings
 from .data.query import QueryService
 from .data.store import MarketStore
+
+if TYPE_CHECKING:
+    from .data.fetch import FetchPolicy
+    from .data.update import UpdateService
 
 
 @dataclass
@@ -20,6 +25,14 @@ class Services:
         s = settings or Settings.from_env()
         store = MarketStore(s.store_dir, lock_timeout_s=s.lock_timeout_s)
         return cls(settings=s, store=store, query=QueryService(store, hot_cache=s.hot_cache))
+
+    def updater(self, policy: FetchPolicy | None = None, batch_symbols: int = 20) -> UpdateService:
+        """Internet updates (akshare): state and source health in ``$JLQ_HOME/state/sources.db``."""
+        from .data.fetch import Fetcher, StateDB
+        from .data.update import UpdateService
+
+        fetcher = Fetcher(StateDB(self.settings.home / "state" / "sources.db"), policy)
+        return UpdateService(self.store, fetcher, batch_symbols=batch_symbols)
 
 
 _default: Services | None = None

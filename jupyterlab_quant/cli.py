@@ -224,6 +224,69 @@ def cmd_lab(svc: Services, a: argparse.Namespace) -> int:
     return subprocess.call(cmd, env=env)
 
 
+def _update_progress(quiet: bool) -> Any:
+    if quiet:
+        return None
+    from tqdm import tqdm
+
+    state: dict[str, Any] = {}
+
+    def update(ev: Any) -> None:
+        if "bar" not in state:
+            state["bar"] = tqdm(total=ev.total, unit="sym", file=sys.stderr, leave=False)
+        bar = state["bar"]
+        bar.set_postfix_str(f"{ev.symbol} {ev.source or ''} {ev.status}"[:40])
+        bar.update(ev.done - bar.n)
+
+    update.close = lambda: state.get("bar") and state["bar"].close()  # type: ignore[attr-defined]
+    return update
+
+
+def cmd_update(svc: Services, a: argparse.Namespace) -> int:
+    """`jlq data update`: incremental, resumable download through akshare with fail-over."""
+    from .core.types import normalize_symbol, parse_range
+
+    start, end = parse_range(a.start, a.end)
+    upd = svc.updater()
+    symbols = [normalize_symbol(s) for s in (_split_list(a.symbols) or [])]
+    if not symbols and not a.all:
+        raise InvalidInput("需要 --symbols 或 --all (no symbols given)", "例如 --symbols 600519.SH,000001.SZ")
+    bar = _update_progress(a.quiet)
+    try:
+        if a.freq == "5m":
+            raise InvalidInput("5 分钟线尚无数据集 (no 5-minute dataset yet)", "用 --freq 1m，查询时再聚合为 5 分钟")
+        if a.freq == "1m":
+            if not symbols:
+                raise InvalidInput("分钟线需要 --symbols (minute bars need --symbols)", "例如 --symbols 600519.SH")
+            report = upd.update_minute(symbols, progress=bar)
+        elif a.all and (a.kind or "stock") == "stock" and start is None and not symbols:
+            report = upd.update_snapshot(day=end, progress=bar)
+        else:
+            if a.all:
+                inst = svc.store.read("instruments", columns=["symbol", "kind"]).to_pandas()
+                symbols = sorted(inst.loc[inst["kind"] == (a.kind or "stock"), "symbol"])
+            report = upd.update_daily(symbols, kind=a.kind, start=start, end=end, source=a.source, progress=bar)
+    finally:
+        if bar:
+            bar.close()  # type: ignore[attr-defined]
+    print(report.summary())
+    if report.failures:
+        first = next(iter(report.failures.values()))
+        return next(code for cls, code in EXIT_CODES if isinstance(first, cls))
+    return 0
+
+
+def cmd_sources(svc: Services, a: argparse.Namespace) -> int:
+    """`jlq data sources`: circuit state, last success/failure and counts per source (any process)."""
+    upd = svc.updater()
+    rows = pd.DataFrame(upd.fetcher.health_rows())
+    _print_frame(rows, a.format)
+    if a.log:
+        print()
+        _print_frame(pd.DataFrame(upd.state.log_rows(a.log)), a.format)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jlq", description="jupyterlab-quant: A 股量化研究工作站命令行 (A-share quant workstation CLI)")
@@ -299,6 +362,25 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--adjust", choices=["qfq", "hfq"], default="qfq", help="adjustment of --reference")
     ck.add_argument("--json", action="store_true", help="machine-readable output")
     ck.set_defaults(func=cmd_check)
+
+    up = ds.add_parser("update", help="联网增量更新 download missing bars via akshare (eastmoney → sina fail-over)")
+    up.add_argument("--symbols", action="append", help="comma-separated symbols, e.g. 600519.SH,000001.SZ")
+    up.add_argument("--all", action="store_true",
+                    help="every instrument of --kind; stocks without --start use the whole-market snapshot")
+    up.add_argument("--kind", choices=["stock", "index", "etf", "futures", "fund"],
+                    help="instrument kind (default: from the instruments table, else stock)")
+    up.add_argument("--start", help="YYYY-MM-DD; default: continue after stored data (new symbols: 1 year back)")
+    up.add_argument("--end", help="YYYY-MM-DD; default: the last closed trading session")
+    up.add_argument("--freq", choices=["1d", "1m", "5m"], default="1d", help="bar frequency (1m: last 5 days)")
+    up.add_argument("--source", choices=["akshare", "sina", "tencent"], default="akshare",
+                    help="akshare = eastmoney first, Sina on failure; sina = Sina only")
+    up.add_argument("--quiet", action="store_true", help="no progress bar")
+    up.set_defaults(func=cmd_update)
+
+    src = ds.add_parser("sources", help="数据源健康 source health: circuit state, last success/failure")
+    src.add_argument("--format", choices=["csv", "json", "table"], default="table", help="output format")
+    src.add_argument("--log", type=int, default=0, metavar="N", help="also show the last N ingest-log rows")
+    src.set_defaults(func=cmd_sources)
 
     lab = sub.add_parser("lab", help="启动 JupyterLab (what `make run` launches)")
     lab.add_argument("--ip", default="127.0.0.1", help="bind address (default 127.0.0.1)")

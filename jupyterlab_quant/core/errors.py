@@ -89,3 +89,38 @@ class StoreCorrupt(QuantError):
     """The store's manifest or files are unreadable (→ HTTP 500, CLI exit 5)."""
 
     code = "store_corrupt"
+
+
+class SourceError(QuantError):
+    """A market-data source (akshare upstream) failed; message names the source, call and symbol (CLI exit 5)."""
+
+    code = "source_error"
+
+    def __init__(self, message: str, hint: str = "", *, source: str = "", symbol: str = "") -> None:
+        super().__init__(message, hint)
+        self.source = source
+        self.symbol = symbol
+
+    def to_dict(self) -> dict[str, str]:
+        d = super().to_dict()
+        d.update({"source": self.source, "symbol": self.symbol})
+        return d
+
+
+class SourceUnavailable(SourceError):
+    """Timeouts, connection resets (eastmoney's ban symptom), HTTP 5xx after retries, or an open circuit."""
+
+    code = "source_unavailable"
+
+
+class CircuitOpen(SourceUnavailable):
+    """The source failed repeatedly; calls are skipped until its cool-down ends."""
+
+    code = "source_circuit_open"
+
+
+class SourceFormatError(SourceError):
+    """The source answered with something we cannot use: renamed/missing columns, an HTML captcha page,
+    garbage JSON, a unit mismatch."""
+
+    code = "source_format"

@@ -1,0 +1,383 @@
+"""Local replay of the eastmoney and Sina endpoints akshare 1.19.5 calls, in their REAL raw formats.
+
+Served from the embedded sample (``data/sample``; never ../shared): eastmoney kline JSON with 11-field
+strings (O, C, H, L order; volume in 手), clist pagination for ``stock_zh_a_spot_em`` with the 31-key
+row order, Sina's ``klc_kl.js`` payload (encoded by :mod:`tests.replay.sina_klc`, decoded by akshare's
+own JS), Sina share-amount JSONP, ``hfq.js`` factors and futures JSONP. The server checks the exact
+request parameters akshare sends (secid, klt, fqt, beg/end, fields, ut…) and answers 400 otherwise.
+
+Requests arrive as ``http://127.0.0.1:<port>/<original host>/<path>?<query>`` (the routing fixture
+rewrites ``https://<host>/…``). ``faults`` inject the failure modes: ``reset`` (close without a
+response — eastmoney's ban symptom), ``500``, ``slow`` (delay past the client timeout), ``captcha``
+(HTML page with status 200), ``extra_field`` (a 12th kline field), ``empty``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pandas as pd
+
+from .sina_klc import encode
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+EM_UT = "7eea3edcaed734bea9cbfc24409ed989"
+EM_STOCK_PARAMS = {"fields1": "f1,f2,f3,f4,f5,f6", "fields2": "f51,f52,f53,f54,f55,f56,f57,f58,f59,f60,f61,f116",
+                   "ut": EM_UT}
+EM_INDEX_PARAMS = {"fields1": "f1,f2,f3,f4,f5", "fields2": "f51,f52,f53,f54,f55,f56,f57,f58", "klt": "101",
+                   "fqt": "0"}
+SPOT_PARAMS = {"po": "1", "np": "1", "ut": "bd1d9ddb04089700cf9c27f6f7426281", "fltt": "2", "invt": "2",
+               "fid": "f12", "fs": "m:0 t:6,m:0 t:80,m:1 t:2,m:1 t:23,m:0 t:81 s:2048",
+               "fields": "f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f12,f13,f14,f15,f16,f17,f18,f20,f21,f23,f24,f25,f22,f11,"
+                         "f62,f128,f136,f115,f152"}
+CAPTCHA = ("<!DOCTYPE html><html><head><title>验证</title></head><body>请完成安全验证 captcha"
+           "</body></html>")
+
+
+@dataclass
+class Fault:
+    mode: str                      # reset | 500 | slow | captcha | extra_field | empty
+    host: str = ""                 # substring of the original host
+    path: str = ""                 # substring of the path
+    times: int | None = None       # None = forever
+    delay_s: float = 2.0
+
+
+@dataclass
+class Hit:
+    host: str
+    path: str
+    params: dict[str, str]
+    status: int
+
+
+def _ymd(s: str) -> dt.date:
+    return dt.datetime.strptime(s, "%Y%m%d").date()
+
+
+class ReplayData:
+    """The sample tables the endpoints serve, loaded once."""
+
+    def __init__(self, sample: Path = SAMPLE) -> None:
+        self.stock = pd.read_parquet(sample / "stock_1d.parquet")
+        self.stock["date"] = pd.to_datetime(self.stock["date"]).dt.date
+        self.factors = pd.read_parquet(sample / "adj_factors.parquet")
+        self.factors["date"] = pd.to_datetime(self.factors["date"]).dt.date
+        self.index = pd.read_parquet(sample / "index_1d.parquet")
+        self.index["date"] = pd.to_datetime(self.index["date"]).dt.date
+        self.futures = pd.read_parquet(sample / "futures_1d.parquet")
+        self.futures["date"] = pd.to_datetime(self.futures["date"]).dt.date
+        self.instruments = pd.read_parquet(sample / "instruments.parquet")
+        self._by_symbol = {s: g.reset_index(drop=True) for s, g in self.stock.groupby("symbol")}
+        self.extra: dict[str, pd.DataFrame] = {}   # synthetic symbols for benchmarks
+        self.extra_base: dict[str, str] = {}       # synthetic symbol → sample symbol it copies
+
+    def bars(self, symbol: str) -> pd.DataFrame | None:
+        got = self.extra.get(symbol)
+        if got is not None:
+            return got
+        return self._by_symbol.get(symbol)
+
+    def traded(self, symbol: str) -> pd.DataFrame | None:
+        b = self.bars(symbol)
+        return None if b is None else b[b["trade_status"] == 1].reset_index(drop=True)
+
+    def factor_series(self, symbol: str, dates: pd.Series) -> pd.Series:
+        base = symbol if symbol in self._by_symbol else self.extra_base.get(symbol, symbol)
+        f = self.factors[self.factors["symbol"] == base].sort_values("date")
+        if f.empty:
+            return pd.Series(1.0, index=dates.index)
+        idx = f["date"].searchsorted(dates.to_numpy(), side="right") - 1
+        vals = f["factor"].to_numpy()
+        return pd.Series([vals[i] if i >= 0 else vals[0] for i in idx], index=dates.index)
+
+
+@dataclass
+class ReplayState:
+    data: ReplayData
+    hits: list[Hit] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    page_size: int = 100
+    spot_day: dt.date = dt.date(2024, 6, 28)
+    spot_symbols: list[str] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, host: str = "", path: str = "") -> int:
+        return sum(1 for h in self.hits if host in h.host and path in h.path)
+
+    def history_requests(self) -> int:
+        """kline/klc/futures history requests (not snapshot pages)."""
+        return sum(1 for h in self.hits if "kline" in h.path or "klc_kl" in h.path or "getDailyKLine" in h.path)
+
+    def fault_for(self, host: str, path: str) -> Fault | None:
+        with self.lock:
+            for f in self.faults:
+                if f.host in host and f.path in path and (f.times is None or f.times > 0):
+                    if f.times is not None:
+                        f.times -= 1
+                    return f
+        return None
+
+
+def _market(secid: str) -> tuple[str, list[str]]:
+    m, _, code = secid.partition(".")
+    if m == "1":
+        return code, [f"{code}.SH"]
+    return code, [f"{code}.SZ", f"{code}.BJ"]
+
+
+def _kline_rows(df: pd.DataFrame, fqt: str, factors: pd.Series | None, extra_field: bool) -> list[str]:
+    """11-field eastmoney strings: date, O, C, H, L, volume(手), amount, amplitude%, pct%, change, turnover%."""
+    out = []
+    mult = factors if (fqt == "2" and factors is not None) else pd.Series(1.0, index=df.index)
+    prev_close: float | None = None
+    for i, r in enumerate(df.itertuples(index=False)):
+        k = float(mult.iloc[i])
+        o, c, h, lo = (round(x * k, 2) for x in (r.open, r.close, r.high, r.low))
+        if fqt == "2":
+            pc = prev_close if prev_close is not None else round((r.preclose or r.open) * k, 2)
+        else:
+            pc = float(r.preclose) if not pd.isna(r.preclose) else float(r.open)
+        change = round(c - pc, 2)
+        amp = round((h - lo) / pc * 100, 2) if pc else 0.0
+        pct = round(change / pc * 100, 2) if pc else 0.0
+        lots = round(r.volume / 100)
+        amount = float(r.amount) if not pd.isna(r.amount) else round(r.volume * r.close, 2)
+        turn = float(r.turnover) if not pd.isna(r.turnover) else 0.0
+        fields = [str(r.date), f"{o:.2f}", f"{c:.2f}", f"{h:.2f}", f"{lo:.2f}", str(lots), f"{amount:.2f}",
+                  f"{amp:.2f}", f"{pct:.2f}", f"{change:.2f}", f"{turn:.2f}"]
+        if extra_field:
+            fields.append("0.00")
+        out.append(",".join(fields))
+        prev_close = c
+    return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: str, ctype: str = "application/json; charset=utf-8") -> None:
+        raw = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def do_GET(self) -> None:
+        st = self.server.state
+        parts = urlsplit(self.path)
+        host, _, path = parts.path.lstrip("/").partition("/")
+        path = "/" + path
+        params = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        fault = st.fault_for(host, unquote(path))
+        status = 200
+        try:
+            if fault and fault.mode == "reset":
+                self.close_connection = True
+                status = 0
+                return
+            if fault and fault.mode == "slow":
+                threading.Event().wait(fault.delay_s)
+            if fault and fault.mode == "500":
+                status = 502
+                self._send(502, "<html><body>502 Bad Gateway</body></html>", "text/html")
+                return
+            if fault and fault.mode == "captcha":
+                self._send(200, CAPTCHA, "text/html; charset=utf-8")
+                return
+            status, body, ctype = self.route(host, unquote(path), params, fault)
+            self._send(status, body, ctype)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            with st.lock:
+                st.hits.append(Hit(host, unquote(path), params, status))
+
+    # ---- routing ------------------------------------------------------------------------------
+    def route(self, host: str, path: str, p: dict[str, str], fault: Fault | None) -> tuple[int, str, str]:
+        js = "application/javascript; charset=utf-8"
+        if host.endswith("eastmoney.com") and path == "/api/qt/stock/kline/get":
+            return self.kline(p, fault)
+        if host.endswith("eastmoney.com") and path == "/api/qt/clist/get":
+            return self.clist(p)
+        if host == "finance.sina.com.cn" and path.endswith("/hisdata_klc2/klc_kl.js"):
+            return self.sina_klc(path.split("/")[3], stock=True)
+        if host == "finance.sina.com.cn" and path.endswith("/hisdata/klc_kl.js"):
+            return self.sina_klc(path.split("/")[3], stock=False)
+        if host == "finance.sina.com.cn" and path.endswith("/hfq.js"):
+            return self.sina_hfq(path.split("/")[3])
+        if host == "stock.finance.sina.com.cn" and "StockService.getAmountBySymbol" in path:
+            code = p.get("symbol", "")
+            return 200, (f'var KKE_ShareAmount_{code}=({{"data":[{{"date":"1990-01-01","amount":"100000.00"}}]}});'), js
+        if host == "stock2.finance.sina.com.cn" and "InnerFuturesNewService.getDailyKLine" in path:
+            return self.futures(p)
+        return 404, "<html>not found</html>", "text/html"
+
+    def kline(self, p: dict[str, str], fault: Fault | None) -> tuple[int, str, str]:
+        st = self.server.state
+        is_index = p.get("fields2") == EM_INDEX_PARAMS["fields2"]
+        expected = EM_INDEX_PARAMS if is_index else {**EM_STOCK_PARAMS, "klt": "101"}
+        bad = {k: p.get(k) for k, v in expected.items() if p.get(k) != v}
+        if is_index:
+            missing = [k for k in ("secid", "beg", "end") if k not in p]
+        else:
+            missing = [k for k in ("secid", "beg", "end", "fqt") if k not in p]
+            if p.get("fqt") not in ("0", "1", "2"):
+                bad["fqt"] = p.get("fqt")
+        if bad or missing:
+            return 400, json.dumps({"rc": 102, "error": f"bad params {bad} missing {missing}"}), "application/json"
+        code, candidates = _market(p["secid"])
+        beg, end = _ymd(p["beg"]), _ymd(p["end"])
+        empty = json.dumps({"rc": 0, "rt": 17, "svr": 1, "lt": 1, "full": 0, "dlmkts": "", "data": None})
+        if fault and fault.mode == "empty":
+            return 200, empty, "application/json"
+        if is_index:
+            sym = f"{code}.{'SH' if p['secid'].startswith('1.') else 'SZ'}"
+            df = st.data.index[st.data.index["symbol"] == sym]
+            df = df[(df["date"] >= beg) & (df["date"] <= end)]
+            if df.empty:
+                return 200, empty, "application/json"
+            rows = [f"{r.date},{r.open:.2f},{r.close:.2f},{r.high:.2f},{r.low:.2f},{round(r.volume / 100)},"
+                    f"{0.0 if pd.isna(r.amount) else r.amount:.2f},0.00" for r in df.itertuples(index=False)]
+            return 200, json.dumps({"rc": 0, "data": {"code": code, "klines": rows}}), "application/json"
+        sym = next((c for c in candidates if st.data.bars(c) is not None), None)
+        df = st.data.traded(sym) if sym else None
+        if df is None:
+            return 200, empty, "application/json"
+        df = df[(df["date"] >= beg) & (df["date"] <= end)].reset_index(drop=True)
+        if df.empty:
+            return 200, json.dumps({"rc": 0, "rt": 17, "svr": 1, "lt": 1, "full": 0, "dlmkts": "",
+                                    "data": {"code": code, "market": int(p["secid"][0]), "name": sym,
+                                             "decimal": 2, "dktotal": 0, "preKPrice": 0, "klines": []}}), \
+                "application/json"
+        factors = st.data.factor_series(sym, df["date"]) if p["fqt"] == "2" else None
+        klines = _kline_rows(df, p["fqt"], factors, bool(fault and fault.mode == "extra_field"))
+        body = {"rc": 0, "rt": 17, "svr": 183641822, "lt": 1, "full": 0, "dlmkts": "", "dsc": "0",
+                "data": {"code": code, "market": int(p["secid"][0]), "name": sym, "decimal": 2,
+                         "dktotal": len(klines), "preKPrice": float(df["preclose"].iloc[0]), "klines": klines}}
+        return 200, json.dumps(body, ensure_ascii=False), "application/json"
+
+    def clist(self, p: dict[str, str]) -> tuple[int, str, str]:
+        st = self.server.state
+        bad = {k: p.get(k) for k, v in SPOT_PARAMS.items() if p.get(k) != v}
+        if bad or p.get("pz") != "100":
+            return 400, json.dumps({"rc": 102, "error": f"bad params {bad}"}), "application/json"
+        rows = spot_rows(st.data, st.spot_day, st.spot_symbols)
+        size = min(100, st.page_size)
+        pn = int(p.get("pn", "1"))
+        page = rows[(pn - 1) * size: pn * size]
+        return 200, json.dumps({"rc": 0, "rt": 6, "svr": 1, "lt": 1, "full": 1, "dlmkts": "",
+                                "data": {"total": len(rows), "diff": page}}, ensure_ascii=False), "application/json"
+
+    def sina_klc(self, code: str, stock: bool) -> tuple[int, str, str]:
+        st = self.server.state
+        sym = f"{code[2:]}.{code[:2].upper()}"
+        df = st.data.traded(sym) if stock else st.data.index[st.data.index["symbol"] == sym]
+        if df is None or df.empty:
+            return 200, f'var KLC_KL_{code}="";', "application/javascript"
+        rows = [(r.date, r.open, r.high, r.low, r.close, int(r.volume),
+                 0.0 if pd.isna(r.amount) else float(r.amount)) for r in df.itertuples(index=False)]
+        return 200, f'var KLC_KL_{code}="{encode(rows)}";\n', "application/javascript"
+
+    def sina_hfq(self, code: str) -> tuple[int, str, str]:
+        st = self.server.state
+        sym = f"{code[2:]}.{code[:2].upper()}"
+        f = st.data.factors[st.data.factors["symbol"] == sym].sort_values("date", ascending=False)
+        # Sina's base differs from ours: scale by a constant to prove the adapter only trusts ratios
+        data = [{"d": str(r.date), "f": f"{r.factor * 0.5:.6f}"} for r in f.itertuples(index=False)]
+        body = json.dumps({"total": len(data), "data": data})
+        return 200, f"var hfq_{code}={body}\n/* hfq */", "application/javascript"
+
+    def futures(self, p: dict[str, str]) -> tuple[int, str, str]:
+        st = self.server.state
+        root = p.get("symbol", "")
+        if p.get("type") != "2021_04_12":
+            return 400, "bad type", "text/plain"
+        df = st.data.futures[st.data.futures["symbol"].str.split(".").str[0] == root]
+        rows = [{"d": str(r.date), "o": f"{r.open}", "h": f"{r.high}", "l": f"{r.low}", "c": f"{r.close}",
+                 "v": str(int(r.volume)), "p": str(int(r.open_interest) if not pd.isna(r.open_interest) else 0),
+                 "s": f"{0.0 if pd.isna(r.settle) else r.settle}"} for r in df.itertuples(index=False)]
+        return 200, f"var _V21052021_4_12=({json.dumps(rows)});", "application/javascript"
+
+
+def spot_rows(data: ReplayData, day: dt.date, symbols: list[str] | None) -> list[dict[str, Any]]:
+    """clist rows with exactly 31 keys in eastmoney's order (f1…f18 without f19, f20…f25, 7 extras)."""
+    out = []
+    names = dict(zip(data.instruments["symbol"], data.instruments["name"], strict=True))
+    syms = symbols if symbols is not None else sorted(data._by_symbol)
+    for sym in syms:
+        b = data.bars(sym)
+        if b is None:
+            continue
+        row = b[b["date"] == day]
+        code, exch = sym.split(".")
+        if row.empty:
+            continue
+        r = row.iloc[0]
+        traded = int(r["trade_status"]) == 1
+        price: Any = float(r["close"]) if traded else "-"
+        pc = float(r["preclose"])
+        d: dict[str, Any] = {
+            "f1": 2, "f2": price, "f3": round((r["close"] / pc - 1) * 100, 2) if traded else "-",
+            "f4": round(r["close"] - pc, 2) if traded else "-", "f5": round(r["volume"] / 100) if traded else "-",
+            "f6": float(r["amount"]) if traded and not pd.isna(r["amount"]) else "-",
+            "f7": round((r["high"] - r["low"]) / pc * 100, 2) if traded else "-",
+            "f8": float(r["turnover"]) if traded and not pd.isna(r["turnover"]) else "-", "f9": 20.1, "f10": 1.0,
+            "f11": 0.0, "f12": code, "f13": 1 if exch == "SH" else 0, "f14": names.get(sym) or code,
+            "f15": float(r["high"]) if traded else "-", "f16": float(r["low"]) if traded else "-",
+            "f17": float(r["open"]) if traded else "-", "f18": pc, "f20": 1.0e11, "f21": 1.0e11, "f22": 0.0,
+            "f23": 3.2, "f24": 1.0, "f25": 2.0, "f62": "-", "f115": "-", "f128": "-", "f136": "-", "f140": "-",
+            "f141": "-", "f152": 2}
+        assert len(d) == 31
+        out.append(d)
+    return out
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: ReplayState
+
+
+class ReplayServer:
+    def __init__(self, data: ReplayData | None = None) -> None:
+        self.state = ReplayState(data or ReplayData())
+        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.httpd.state = self.state
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ReplayServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def reset(self) -> None:
+        with self.state.lock:
+            self.state.hits.clear()
+            self.state.faults.clear()
+        self.state.page_size = 100
+        self.state.spot_symbols = None
+
+
+def pages(total: int, size: int) -> int:
+    return math.ceil(total / size)
