@@ -152,6 +152,9 @@ class UpdateService:
         return out
 
     def kinds_of(self, symbols: Sequence[str], default: str | None) -> dict[str, str]:
+        if default is not None and default not in DATASET_OF_KIND:
+            raise InvalidInput(f"尚不支持 {default} 的联网更新 (updating kind {default!r} is not implemented yet)",
+                               f"可用: {', '.join(DATASET_OF_KIND)}；基金净值 (fund_open_fund_info_em) 尚未接入")
         inst = self.store.read(INSTRUMENTS.name, columns=["symbol", "kind"]).to_pandas()
         known = dict(zip(inst["symbol"], inst["kind"], strict=True))
         out = {}
