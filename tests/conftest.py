@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.replay.routing import routed
+from tests.replay.server import ReplayServer, ReplayState
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
@@ -73,3 +77,22 @@ def jp_server_config(sample_home: Path):
         },
         "QuantExtension": {"data_home": str(sample_home)},
     }
+
+
+# ---- replay of akshare's upstreams (eastmoney, Sina) on 127.0.0.1 ----------------------------
+@pytest.fixture(scope="session")
+def replay_server() -> Iterator[ReplayServer]:
+    with ReplayServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def replay(replay_server: ReplayServer) -> Iterator[ReplayState]:
+    from jupyterlab_quant.data.fetch import reset_request_counts
+
+    replay_server.reset()
+    reset_request_counts()
+    with routed(replay_server.base, sleeps=[]):
+        yield replay_server.state
+
+

@@ -3,6 +3,7 @@ its start/stop hooks own the background resources (the query thread pool)."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from jupyter_server.extension.application import ExtensionApp
@@ -10,6 +11,7 @@ from traitlets import Bool, Int, Unicode
 
 from ..app import Services
 from ..core.settings import Settings
+from .jobs import UpdateJobs
 from .routes import ROUTES
 
 
@@ -39,7 +41,8 @@ class QuantExtension(ExtensionApp):
                                      lock_timeout_s=float(self.lock_timeout))
         self._executor = ThreadPoolExecutor(max_workers=self.query_threads, thread_name_prefix="jlq-query")
         services = Services.from_settings(settings)
-        self.settings.update({"jlq_services": services, "jlq_executor": self._executor})
+        self.settings.update({"jlq_services": services, "jlq_executor": self._executor, "jlq_jobs": UpdateJobs(),
+                              "jlq_updater": None, "jlq_updater_lock": threading.Lock()})
         # Warm the caches in the background so the first K-line does not pay for them.
         self._executor.submit(self._warm, services)
         self.log.info("jupyterlab-quant: data home %s", settings.home)

@@ -19,6 +19,7 @@ from jupyter_server.base.handlers import APIHandler
 from ..app import Services
 from ..core.errors import InvalidInput, NotFound, QuantError, StoreBusy
 from ..core.types import Adjust, Freq, parse_enum
+from .jobs import UpdateJob, UpdateJobs
 from .models import API_VERSION, bars_payload
 
 try:
@@ -115,3 +116,105 @@ class BarsHandler(QuantHandler):
                                 adjust=adjust, max_points=max_points)
 
         await self.respond(bars)
+
+
+class SourcesHandler(QuantHandler):
+    """Source health: circuit state, last success/failure and counts per upstream (any process)."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        def health() -> dict[str, Any]:
+            rows = self.updater().fetcher.health_rows()
+            states = {r["state"] for r in rows}
+            used = any(r["successes"] or r["failures"] for r in rows)
+            overall = "unknown" if not used else ("down" if states == {"open"} else
+                                                  "degraded" if states & {"open", "half_open"} else "ok")
+            return {"overall": overall, "items": rows}
+
+        await self.respond(health)
+
+    def updater(self) -> Any:
+        return updater_of(self)
+
+
+def updater_of(handler: QuantHandler) -> Any:
+    """One UpdateService per server, created on first use (importing akshare takes a second)."""
+    settings = handler.settings
+    with settings["jlq_updater_lock"]:
+        if settings.get("jlq_updater") is None:
+            settings["jlq_updater"] = handler.services.updater()
+        return settings["jlq_updater"]
+
+
+class UpdateHandler(QuantHandler):
+    """``POST /v1/update`` starts a background update of the given symbols; ``GET /v1/update/<id>`` polls it."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = json.loads(self.request.body or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("body must be a JSON object")
+        except ValueError as exc:
+            self.set_status(400)
+            self.finish(InvalidInput(f"请求体不是 JSON 对象: {exc} (bad JSON body)",
+                                     '例如 {"symbols": ["600519.SH"]}').to_dict())
+            return
+        jobs: UpdateJobs = self.settings["jlq_jobs"]
+
+        def start() -> dict[str, Any]:
+            from ..core.types import normalize_symbol, parse_range
+
+            raw = body.get("symbols") or []
+            if not isinstance(raw, list) or not raw:
+                raise InvalidInput("缺少 symbols 列表 (symbols list required)", '例如 {"symbols": ["600519.SH"]}')
+            symbols = [normalize_symbol(str(s)) for s in raw]
+            start_d, end_d = parse_range(body.get("start"), body.get("end"))
+            kind = body.get("kind")
+
+            def run(job: UpdateJob) -> tuple[str, list[str]]:
+                def progress(ev: Any) -> None:
+                    job.done, job.total, job.symbol, job.eta_s = ev.done, ev.total, ev.symbol, ev.eta_s
+
+                report = updater_of(self).update_daily(symbols, kind=kind, start=start_d, end=end_d,
+                                                       progress=progress)
+                job.done = job.total = max(job.total, len(symbols) - report.up_to_date, 0)
+                return report.summary(), sorted(report.failures)
+
+            job = jobs.start(symbols, self.executor.submit, run)
+            return job.to_dict()
+
+        await self.respond(start)
+
+    @tornado.web.authenticated
+    async def get(self, job_id: str = "") -> None:
+        jobs: UpdateJobs = self.settings["jlq_jobs"]
+
+        def poll() -> dict[str, Any]:
+            if not job_id:
+                return {"items": [j.to_dict() for j in jobs.recent()]}
+            job = jobs.get(job_id)
+            if job is None:
+                raise NotFound(f"没有更新任务 {job_id} (no such update job)", "任务在服务器重启后不再保留；请重新发起")
+            return job.to_dict()
+
+        await self.respond(poll)
+
+
+class CheckHandler(QuantHandler):
+    """Data health findings (``jlq data check``) for some symbols or a whole dataset."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        symbols = [s for s in (self.arg("symbols") or "").split(",") if s.strip()] or None
+        kind = self.arg("kind", "stock")
+
+        def check() -> dict[str, Any]:
+            from ..data.quality import run_checks
+
+            findings = run_checks(self.services.query, symbols, kind or "stock")
+            errors = sum(f.severity == "error" for f in findings)
+            return {"errors": errors, "warnings": len(findings) - errors,
+                    "items": [f.to_dict() for f in findings]}
+
+        await self.respond(check)

@@ -57,6 +57,43 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                     "suspended": {"type": "array", "items": {"type": "boolean"}}}},
         },
     },
+    "sources": {
+        "type": "object", "required": ["overall", "items"],
+        "properties": {
+            "overall": {"enum": ["unknown", "ok", "degraded", "down"]},
+            "items": {"type": "array", "items": {
+                "type": "object",
+                "required": ["source", "state", "consecutive_failures", "successes", "failures", "retry_in_s"],
+                "properties": {"source": _STR, "state": {"enum": ["closed", "open", "half_open"]},
+                               "consecutive_failures": {"type": "integer"}, "successes": {"type": "integer"},
+                               "failures": {"type": "integer"}, "retry_in_s": {"type": "integer"},
+                               "last_success_at": {"type": ["string", "null"]},
+                               "last_failure_at": {"type": ["string", "null"]},
+                               "last_error": {"type": ["string", "null"]}}}},
+        },
+    },
+    "update_job": {
+        "type": "object", "required": ["id", "symbols", "state", "done", "total", "message"],
+        "properties": {
+            "id": _STR, "symbols": {"type": "array", "items": _STR},
+            "state": {"enum": ["running", "done", "failed"]}, "done": {"type": "integer"},
+            "total": {"type": "integer"}, "symbol": {"type": ["string", "null"]},
+            "eta_s": {"type": ["number", "null"]}, "message": _STR,
+            "error": {"type": ["object", "null"]}, "failed_symbols": {"type": "array", "items": _STR},
+            "started_at": {"type": "number"}, "finished_at": {"type": ["number", "null"]},
+        },
+    },
+    "check": {
+        "type": "object", "required": ["errors", "warnings", "items"],
+        "properties": {
+            "errors": {"type": "integer"}, "warnings": {"type": "integer"},
+            "items": {"type": "array", "items": {
+                "type": "object", "required": ["symbol", "check", "severity", "message"],
+                "properties": {"symbol": _STR, "date": {"type": ["string", "null"]}, "check": _STR,
+                               "severity": {"enum": ["error", "warning"]}, "message": _STR, "hint": _STR,
+                               "dataset": _STR}}},
+        },
+    },
 }
 BAR_COLUMNS = ["time", "open", "high", "low", "close", "volume", "amount", "preclose", "suspended"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .handlers import BarsHandler, StatusHandler, SymbolsHandler
+from .handlers import BarsHandler, CheckHandler, SourcesHandler, StatusHandler, SymbolsHandler, UpdateHandler
 
 PREFIX = "jupyterlab-quant/v1"
 
@@ -10,4 +10,8 @@ ROUTES = [
     (rf"/{PREFIX}/status", StatusHandler),
     (rf"/{PREFIX}/symbols", SymbolsHandler),
     (rf"/{PREFIX}/bars", BarsHandler),
+    (rf"/{PREFIX}/sources", SourcesHandler),
+    (rf"/{PREFIX}/check", CheckHandler),
+    (rf"/{PREFIX}/update", UpdateHandler),
+    (rf"/{PREFIX}/update/([0-9a-f]{{12}})", UpdateHandler),
 ]

@@ -118,3 +118,12 @@ def test_committed_schema_matches_models() -> None:
     for fname, text in render_schemas().items():
         committed = (schema_dir() / fname).read_text(encoding="utf-8")
         assert committed == text, f"{fname} drifted: run `make schema` and commit"
+
+
+async def test_data_check_endpoint(jp_fetch) -> None:
+    _, body = await get_json(jp_fetch, "check", symbols="600519.SH,000001.SZ")
+    assert body["errors"] == 0 and isinstance(body["items"], list)
+    assert all(i["symbol"] in ("600519.SH", "000001.SZ") for i in body["items"])
+    jsonschema.validate(body, SCHEMAS["check"])
+    body = await expect_error(jp_fetch, "check", 404, symbols="999999.SH")
+    assert "999999.SH" in body["message"]

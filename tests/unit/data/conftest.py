@@ -1,34 +1,14 @@
-"""Replay-server fixtures: akshare's real code against local copies of the eastmoney/Sina endpoints."""
+"""Update-service fixtures (the replay server fixtures live in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.replay.routing import routed
-from tests.replay.server import ReplayServer, ReplayState
-
 # "now" for the tests: after the close of 2024-06-28 (a Friday), Asia/Shanghai
 NOW = dt.datetime(2024, 6, 28, 16, 0)
-
-
-@pytest.fixture(scope="session")
-def replay_server() -> Iterator[ReplayServer]:
-    with ReplayServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def replay(replay_server: ReplayServer) -> Iterator[ReplayState]:
-    from jupyterlab_quant.data.fetch import reset_request_counts
-
-    replay_server.reset()
-    reset_request_counts()
-    with routed(replay_server.base, sleeps=[]):
-        yield replay_server.state
 
 
 @pytest.fixture
