@@ -363,7 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--json", action="store_true", help="machine-readable output")
     ck.set_defaults(func=cmd_check)
 
-    up = ds.add_parser("update", help="联网增量更新 download missing bars via akshare (eastmoney → sina fail-over)")
+    up = ds.add_parser("update", help="联网增量更新 download missing bars via akshare "
+                                      "(eastmoney → sina → tencent fail-over)")
     up.add_argument("--symbols", action="append", help="comma-separated symbols, e.g. 600519.SH,000001.SZ")
     up.add_argument("--all", action="store_true",
                     help="every instrument of --kind; stocks without --start use the whole-market snapshot")
@@ -373,7 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--end", help="YYYY-MM-DD; default: the last closed trading session")
     up.add_argument("--freq", choices=["1d", "1m", "5m"], default="1d", help="bar frequency (1m: last 5 days)")
     up.add_argument("--source", choices=["akshare", "sina", "tencent"], default="akshare",
-                    help="akshare = eastmoney first, Sina on failure; sina = Sina only")
+                    help="akshare = eastmoney first, then Sina, then Tencent on failure; "
+                         "sina / tencent = that source only")
     up.add_argument("--quiet", action="store_true", help="no progress bar")
     up.set_defaults(func=cmd_update)
 

@@ -72,7 +72,7 @@ class FetchPolicy:
 
 
 # eastmoney bans after bursts (#6585: about a dozen calls 15 s apart); keep well below one call/second.
-DEFAULT_INTERVALS = {"eastmoney.com": 1.0, "sina.com.cn": 1.0, "sina.cn": 1.0, "gtimg.cn": 0.5}
+DEFAULT_INTERVALS = {"eastmoney.com": 1.0, "sina.com.cn": 1.0, "sina.cn": 1.0, "gtimg.cn": 0.5, "qq.com": 0.5}
 
 
 # ---- the requests guard ------------------------------------------------------------------------

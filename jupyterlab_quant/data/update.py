@@ -7,10 +7,10 @@ suspensions (停牌, absent from eastmoney/Sina) and delisted symbols known gaps
 and came back empty is not asked for again. Nothing known → fetch [start, end] (start defaults to one
 year back).
 
-**Fetch with fail-over.** Sources are tried in order per dataset (eastmoney → sina; tencent is not
-implemented yet). A source whose circuit is open is skipped without a request. When every source fails
-the symbol keeps its cached store data and the failure is reported (report + ingest log + source health),
-never silently.
+**Fetch with fail-over.** Sources are tried in order per dataset (stocks: eastmoney → sina →
+tencent; indices: eastmoney → sina; ETFs: eastmoney; futures: sina). A source whose circuit is open
+is skipped without a request. When every source fails the symbol keeps its cached store data and the
+failure is reported (report + ingest log + source health), never silently.
 
 **Write order and resumability.** Fetched symbols are written in small batches (``batch_symbols``):
 factors first, then bars, then the coverage record, each through ``MarketStore.write`` (atomic,
@@ -48,6 +48,7 @@ from .ingest import validate
 from .schema import ADJ_FACTORS, BARS_1M, INSTRUMENTS, get
 from .sources.akshare_em import EastmoneySource
 from .sources.akshare_sina import SinaSource
+from .sources.akshare_tx import TencentSource
 from .sources.base import DATASET_OF_KIND, DailyBars, Source
 from .sources.csv_files import ParsedFile
 from .store import MarketStore
@@ -130,7 +131,7 @@ class UpdateService:
         self.fetcher = fetcher
         self.state: StateDB = fetcher.state
         self.sources: list[Source] = list(sources) if sources is not None else [
-            EastmoneySource(fetcher), SinaSource(fetcher)]
+            EastmoneySource(fetcher), SinaSource(fetcher), TencentSource(fetcher)]
         self.batch_symbols = max(1, batch_symbols)
         self.now = now
 
@@ -138,17 +139,15 @@ class UpdateService:
     def chain(self, kind: str, source: str | None = None) -> list[Source]:
         if source in (None, "", "akshare"):
             chosen = self.sources
-        elif source == "tencent":
-            raise InvalidInput("腾讯源尚未实现 (the tencent adapter is not implemented yet)",
-                               "用 --source akshare（东财→新浪自动切换）或 --source sina")
         elif source in {s.name for s in self.sources}:
             chosen = [s for s in self.sources if s.name == source]
         else:
             raise InvalidInput(f"未知数据源 {source!r} (unknown source)", f"可选: {', '.join(SOURCE_CHOICES)}")
         out = [s for s in chosen if kind in s.kinds]
         if not out:
-            raise InvalidInput(f"没有提供 {kind} 日线的数据源 (no source serves {kind} daily bars)",
-                               "换一个 --source 或 --kind")
+            raise InvalidInput(f"数据源 {source or 'akshare'} 不提供 {kind} 日线 "
+                               f"(source {source or 'akshare'!r} serves no {kind} daily bars)",
+                               "换一个 --source（股票: akshare/sina/tencent；指数: akshare/sina；期货: sina）或 --kind")
         return out
 
     def kinds_of(self, symbols: Sequence[str], default: str | None) -> dict[str, str]:

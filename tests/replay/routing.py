@@ -15,7 +15,8 @@ from typing import Any
 
 import requests
 
-ROUTED = re.compile(r"^https?://([a-z0-9.\-]*(?:eastmoney\.com|sina\.com\.cn|sina\.cn))(/.*)?$", re.I)
+ROUTED = re.compile(r"^https?://([a-z0-9.\-]*(?:eastmoney\.com|sina\.com\.cn|sina\.cn|gtimg\.cn|qq\.com))(/.*)?$",
+                    re.I)
 
 
 @contextmanager

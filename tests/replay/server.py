@@ -224,6 +224,10 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, (f'var KKE_ShareAmount_{code}=({{"data":[{{"date":"1990-01-01","amount":"100000.00"}}]}});'), js
         if host == "stock2.finance.sina.com.cn" and "InnerFuturesNewService.getDailyKLine" in path:
             return self.futures(p)
+        if host == "web.ifzq.gtimg.cn" and path == "/other/klineweb/klineWeb/weekTrends":
+            return self.tx_week(p)
+        if host == "proxy.finance.qq.com" and path == "/ifzqgtimg/appstock/app/newfqkline/get":
+            return self.tx_kline(p)
         return 404, "<html>not found</html>", "text/html"
 
     def kline(self, p: dict[str, str], fault: Fault | None) -> tuple[int, str, str]:
@@ -311,6 +315,49 @@ class _Handler(BaseHTTPRequestHandler):
                  "v": str(int(r.volume)), "p": str(int(r.open_interest) if not pd.isna(r.open_interest) else 0),
                  "s": f"{0.0 if pd.isna(r.settle) else r.settle}"} for r in df.itertuples(index=False)]
         return 200, f"var _V21052021_4_12=({json.dumps(rows)});", "application/javascript"
+
+
+    # ---- Tencent (腾讯证券) ------------------------------------------------------------------------
+    def tx_week(self, p: dict[str, str]) -> tuple[int, str, str]:
+        """weekTrends: only ``data[0][0]`` (the first date Tencent has) is read by akshare."""
+        if p.get("type") != "qfq" or p.get("_var") != "trend_qfq" or "code" not in p:
+            return 400, "bad params", "text/plain"
+        code = p["code"]
+        df = self.server.state.data.traded(f"{code[2:]}.{code[:2].upper()}")
+        data = [] if df is None else [[str(df["date"].iloc[0]), f"{df['close'].iloc[0]:.2f}"]]
+        return 200, f"trend_qfq={json.dumps({'code': 0, 'msg': '', 'data': data})}", "text/html; charset=utf-8"
+
+    def tx_kline(self, p: dict[str, str]) -> tuple[int, str, str]:
+        """newfqkline: ``param=<sym>,day,<y>-01-01,<y+1>-12-31,640,<adj>``; rows
+        ``[date, open, close, high, low, volume, {}, turnover %, amount 万元]``. Volume in 手 except STAR
+        (sh688) stocks, which Tencent reports in shares (akshare's own comment) [U]."""
+        try:
+            code, period, a, b, limit, adj = p["param"].split(",")
+            year = int(a[:4])
+        except (KeyError, ValueError):
+            return 400, "bad param", "text/plain"
+        if (period != "day" or limit != "640" or adj not in ("", "qfq", "hfq") or a != f"{year}-01-01"
+                or b != f"{year + 1}-12-31" or p.get("_var") != f"kline_day{adj}{year}"):
+            return 400, f"bad params {p}", "text/plain"
+        sym = f"{code[2:]}.{code[:2].upper()}"
+        st = self.server.state
+        df = st.data.traded(sym)
+        key = {"": "day", "qfq": "qfqday", "hfq": "hfqday"}[adj]
+        rows: list[list[Any]] = []
+        if df is not None:
+            df = df[(df["date"] >= dt.date(year, 1, 1)) & (df["date"] <= dt.date(year + 1, 12, 31))]
+            df = df.reset_index(drop=True).head(640)
+            k = st.data.factor_series(sym, df["date"]) if adj == "hfq" else pd.Series(1.0, index=df.index)
+            lots = not code.startswith("sh688")
+            for i, r in enumerate(df.itertuples(index=False)):
+                f = float(k.iloc[i])
+                vol = r.volume / 100 if lots else r.volume
+                amount = float(r.amount) if not pd.isna(r.amount) else r.volume * r.close
+                turn = float(r.turnover) if not pd.isna(r.turnover) else 0.0
+                rows.append([str(r.date), f"{r.open * f:.2f}", f"{r.close * f:.2f}", f"{r.high * f:.2f}",
+                             f"{r.low * f:.2f}", f"{vol:.3f}", {}, f"{turn:.2f}", f"{amount / 1e4:.4f}"])
+        body = {"code": 0, "msg": "", "data": {code: {key: rows, "qt": {}, "prec": "0", "version": "16"}}}
+        return 200, f"kline_day{adj}{year}={json.dumps(body, ensure_ascii=False)}", "text/html; charset=utf-8"
 
 
 def spot_rows(data: ReplayData, day: dt.date, symbols: list[str] | None) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ CONTRACT = {
     "stock_zh_a_daily_hfq_factor": ["date", "hfq_factor"],
     "stock_zh_index_daily": ["date", "open", "high", "low", "close", "volume", "amount"],
     "futures_zh_daily_sina": ["date", "open", "high", "low", "close", "volume", "hold", "settle"],
+    "stock_zh_a_hist_tx": ["date", "open", "close", "high", "low", "volume", "turnover", "amount"],
 }
 
 
@@ -39,6 +40,7 @@ def test_column_sets(replay) -> None:
         "stock_zh_a_daily_hfq_factor": ak.stock_zh_a_daily("sh600519", adjust="hfq-factor"),
         "stock_zh_index_daily": ak.stock_zh_index_daily("sh000300"),
         "futures_zh_daily_sina": ak.futures_zh_daily_sina("RB0"),
+        "stock_zh_a_hist_tx": ak.stock_zh_a_hist_tx("sz000001", start_date="2024-06-03", end_date="2024-06-28"),
     }
     for name, df in got.items():
         assert list(df.columns) == CONTRACT[name], name

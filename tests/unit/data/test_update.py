@@ -264,9 +264,7 @@ def test_bad_inputs(replay, make_updater) -> None:
 
     upd = make_updater()
     with pytest.raises(InvalidInput, match="tencent"):
-        upd.update_daily(["600519.SH"], start=dt.date(2024, 6, 1), source="tencent")
-    with pytest.raises(InvalidInput, match="fund"):
-        upd.update_daily(["710001.SZ"], kind="fund", start=dt.date(2024, 6, 1))
+        upd.update_daily(["000300.SH"], kind="index", start=dt.date(2024, 6, 1), source="tencent")
     with pytest.raises(InvalidInput, match="start after"):
         upd.update_daily(["600519.SH"], start=dt.date(2030, 1, 1), end=dt.date(2030, 2, 1))
     assert UnknownSymbol.code == "unknown_symbol"
