@@ -248,7 +248,8 @@ def cmd_update(svc: Services, a: argparse.Namespace) -> int:
 
     start, end = parse_range(a.start, a.end)
     upd = svc.updater()
-    symbols = [normalize_symbol(s) for s in (_split_list(a.symbols) or [])]
+    raw_symbols = _split_list(a.symbols) or []
+    symbols = raw_symbols if a.kind == "fund" else [normalize_symbol(s) for s in raw_symbols]
     if not symbols and not a.all:
         raise InvalidInput("需要 --symbols 或 --all (no symbols given)", "例如 --symbols 600519.SH,000001.SZ")
     bar = _update_progress(a.quiet)
@@ -262,7 +263,9 @@ def cmd_update(svc: Services, a: argparse.Namespace) -> int:
         elif a.all and (a.kind or "stock") == "stock" and start is None and not symbols:
             report = upd.update_snapshot(day=end, progress=bar)
         else:
-            if a.all:
+            if a.all and a.kind == "fund":   # funds are not instruments: every fund already in fund_nav
+                symbols = sorted(set(svc.store.read("fund_nav", columns=["symbol"]).column("symbol").to_pylist()))
+            elif a.all:
                 inst = svc.store.read("instruments", columns=["symbol", "kind"]).to_pandas()
                 symbols = sorted(inst.loc[inst["kind"] == (a.kind or "stock"), "symbol"])
             report = upd.update_daily(symbols, kind=a.kind, start=start, end=end, source=a.source, progress=bar)

@@ -94,8 +94,29 @@ VALUATION_1D = Dataset(
     (SYMBOL, DATE, Column("pe_ttm", F64), Column("pb_mrq", F64), Column("ps_ttm", F64),
      Column("pcf_ttm", F64)), key=("symbol", "date"))
 
+FUND_NAV = Dataset(
+    "fund_nav", "Open-end fund net asset value (基金净值) per publication date; symbol CODE.OF (场外基金, "
+    "e.g. 161725.OF) so a fund code never clashes with a 6-digit stock code",
+    (Column("symbol", pa.string(), False, "CODE.OF, e.g. 161725.OF (OF = open-end fund, Wind's convention)"),
+     DATE, Column("nav", F64, False, "单位净值 (CNY per unit)"),
+     Column("acc_nav", F64, True, "累计净值 (NAV plus distributions paid)"),
+     Column("daily_return_pct", F64, True, "日增长率 % as published")),
+    key=("symbol", "date"))
+FUNDAMENTALS = Dataset(
+    "fundamentals", "Financial indicators per report period (财务指标), long format: one row per "
+    "(symbol, report_date, indicator); asof = the day the value was first fetched (the publication date is "
+    "not given by the source, so asof is the earliest point-in-time safe date we know)",
+    (SYMBOL, Column("report_date", pa.date32(), False, "报告期 end, e.g. 2024-03-31"),
+     Column("indicator", pa.string(), False, "indicator name as published, e.g. 净资产收益率(ROE)"),
+     Column("category", pa.string(), True, "选项 group: 常用指标, 每股指标, 盈利能力, 成长能力, …"),
+     Column("value", F64, True, "numeric value in the source's unit (元 or %)"),
+     Column("asof", pa.date32(), False, "first fetched on (point-in-time upper bound of availability)"),
+     Column("source", pa.string(), False, "e.g. sina:stock_financial_abstract")),
+    key=("symbol", "report_date", "indicator"), time_column="report_date", partition="none")
+
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
-    BARS_1D, INDEX_1D, ETF_1D, FUTURES_1D, BARS_1M, BARS_5M, ADJ_FACTORS, INSTRUMENTS, VALUATION_1D)}
+    BARS_1D, INDEX_1D, ETF_1D, FUTURES_1D, BARS_1M, BARS_5M, ADJ_FACTORS, INSTRUMENTS, VALUATION_1D, FUND_NAV,
+    FUNDAMENTALS)}
 DAILY_BY_KIND: dict[str, Dataset] = {"stock": BARS_1D, "index": INDEX_1D, "etf": ETF_1D,
                                      "futures": FUTURES_1D}
 

@@ -45,8 +45,9 @@ from ..core.errors import InvalidInput, QuantError, SourceError, SourceUnavailab
 from ..core.types import board_of, split_symbol
 from .fetch import Fetcher, StateDB, request_counts
 from .ingest import validate
-from .schema import ADJ_FACTORS, BARS_1M, INSTRUMENTS, get
+from .schema import ADJ_FACTORS, BARS_1M, FUND_NAV, INSTRUMENTS, get
 from .sources.akshare_em import EastmoneySource
+from .sources.akshare_fund import FundNavSource, fund_symbol
 from .sources.akshare_sina import SinaSource
 from .sources.akshare_tx import TencentSource
 from .sources.base import DATASET_OF_KIND, DailyBars, Source
@@ -153,7 +154,7 @@ class UpdateService:
     def kinds_of(self, symbols: Sequence[str], default: str | None) -> dict[str, str]:
         if default is not None and default not in DATASET_OF_KIND:
             raise InvalidInput(f"尚不支持 {default} 的联网更新 (updating kind {default!r} is not implemented yet)",
-                               f"可用: {', '.join(DATASET_OF_KIND)}；基金净值 (fund_open_fund_info_em) 尚未接入")
+                               f"可用: {', '.join(DATASET_OF_KIND)}, fund")
         inst = self.store.read(INSTRUMENTS.name, columns=["symbol", "kind"]).to_pandas()
         known = dict(zip(inst["symbol"], inst["kind"], strict=True))
         out = {}
@@ -226,6 +227,8 @@ class UpdateService:
                      progress: Callable[[ProgressEvent], None] | None = None) -> UpdateReport:
         if not symbols:
             raise InvalidInput("没有要更新的代码 (no symbols to update)", "用 --symbols 600519.SH,000001.SZ 或 --all")
+        if kind == "fund":
+            return self.update_fund(symbols, start=start, end=end, progress=progress)
         t0 = time.monotonic()
         req0 = request_counts()
         kinds = self.kinds_of(symbols, kind)
@@ -478,4 +481,64 @@ class UpdateService:
             if progress:
                 progress(ProgressEvent(sym, i + 1, len(symbols), None, em.name))
         report.seconds = time.monotonic() - t0
+        return report
+
+    # ---- open-end fund NAV -------------------------------------------------------------------------
+    def update_fund(self, symbols: Sequence[str], *, start: dt.date | None = None, end: dt.date | None = None,
+                    progress: Callable[[ProgressEvent], None] | None = None) -> UpdateReport:
+        """NAV history of open-end funds (``fund_nav``; symbols ``CODE.OF``) from eastmoney 天天基金.
+
+        One download carries a fund's whole history, so a new fund gets all of it (or from ``start``). A
+        fund is up to date when its coverage (the range checked at the source) reaches the last closed
+        session; NAVs are published in the evening, so a fund whose latest NAV is not out yet is simply
+        asked again on the next run. Each fund is written on its own (atomic upsert) as soon as it is
+        fetched, so an interrupted run resumes with the funds not yet written.
+        """
+        if not symbols:
+            raise InvalidInput("没有要更新的基金代码 (no fund codes)", "例如 --kind fund --symbols 161725,110022")
+        t0 = time.monotonic()
+        req0 = request_counts()
+        syms = [fund_symbol(s) for s in symbols]
+        end_day = self._end_day(end)
+        run_id = uuid.uuid4().hex[:12]
+        report = UpdateReport(run_id, FUND_NAV.name, planned=len(syms))
+        known = self._extent(FUND_NAV.name)
+        cov = self.state.coverage(FUND_NAV.name)
+        src = FundNavSource(self.fetcher)
+        try:
+            for i, sym in enumerate(syms):
+                ivs = [iv for iv in (known.get(sym), cov.get(sym)) if iv]
+                lo = min((iv[0] for iv in ivs), default=None)
+                hi = max((iv[1] for iv in ivs), default=None)
+                if hi is not None and hi >= end_day and (start is None or (lo is not None and lo <= start)):
+                    report.up_to_date += 1
+                    continue
+                status = "ok"
+                try:
+                    frame = src.nav(sym)
+                except QuantError as err:
+                    report.failures[sym] = err
+                    self.state.log(run_id, FUND_NAV.name, sym, src.name, start, end_day, 0, "failed", err.message)
+                    status = "failed"
+                else:
+                    report.source_calls[src.name] += 1
+                    report.fetched += 1
+                    frame = src.in_range(frame, start, end_day)
+                    if frame.empty:
+                        report.empty.append(sym)
+                    else:
+                        self.store.write(FUND_NAV.name, frame, origin="fund_open_fund_info_em")
+                        report.rows += len(frame)
+                        self.state.extend_coverage(FUND_NAV.name, [(sym, start or frame["date"].iloc[0],
+                                                                    frame["date"].iloc[-1], src.name)])
+                    self.state.log(run_id, FUND_NAV.name, sym, src.name, start, end_day, len(frame),
+                                   "ok" if len(frame) else "empty")
+                if progress:
+                    el = time.monotonic() - t0
+                    progress(ProgressEvent(sym, i + 1, len(syms), el / (i + 1) * (len(syms) - i - 1), src.name,
+                                           status))
+        finally:
+            report.http_requests = {h: n - req0.get(h, 0) for h, n in request_counts().items()
+                                    if n - req0.get(h, 0)}
+            report.seconds = time.monotonic() - t0
         return report

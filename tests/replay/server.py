@@ -23,11 +23,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 from .sina_klc import encode
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 EM_UT = "7eea3edcaed734bea9cbfc24409ed989"
 EM_STOCK_PARAMS = {"fields1": "f1,f2,f3,f4,f5,f6", "fields2": "f51,f52,f53,f54,f55,f56,f57,f58,f59,f60,f61,f116",
@@ -76,6 +78,8 @@ class ReplayData:
         self.futures = pd.read_parquet(sample / "futures_1d.parquet")
         self.futures["date"] = pd.to_datetime(self.futures["date"]).dt.date
         self.instruments = pd.read_parquet(sample / "instruments.parquet")
+        self.etf = pd.read_parquet(sample / "etf_1d.parquet")
+        self.etf["date"] = pd.to_datetime(self.etf["date"]).dt.date
         self._by_symbol = {s: g.reset_index(drop=True) for s, g in self.stock.groupby("symbol")}
         self.extra: dict[str, pd.DataFrame] = {}   # synthetic symbols for benchmarks
         self.extra_base: dict[str, str] = {}       # synthetic symbol → sample symbol it copies
@@ -224,6 +228,8 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, (f'var KKE_ShareAmount_{code}=({{"data":[{{"date":"1990-01-01","amount":"100000.00"}}]}});'), js
         if host == "stock2.finance.sina.com.cn" and "InnerFuturesNewService.getDailyKLine" in path:
             return self.futures(p)
+        if host == "fund.eastmoney.com" and path.startswith("/pingzhongdata/") and path.endswith(".js"):
+            return self.fund_js(path.rsplit("/", 1)[1][:-3])
         if host == "web.ifzq.gtimg.cn" and path == "/other/klineweb/klineWeb/weekTrends":
             return self.tx_week(p)
         if host == "proxy.finance.qq.com" and path == "/ifzqgtimg/appstock/app/newfqkline/get":
@@ -316,6 +322,32 @@ class _Handler(BaseHTTPRequestHandler):
                  "s": f"{0.0 if pd.isna(r.settle) else r.settle}"} for r in df.itertuples(index=False)]
         return 200, f"var _V21052021_4_12=({json.dumps(rows)});", "application/javascript"
 
+
+    # ---- eastmoney 天天基金 pingzhongdata -------------------------------------------------------------
+    def fund_js(self, code: str) -> tuple[int, str, str]:
+        """``pingzhongdata/<code>.js`` as eastmoney serves it: ``var`` statements that akshare executes.
+
+        NAV values are STAND-INS derived from the sample ETF closes (data/sample/etf_1d.parquet): unit NAV =
+        the ETF's close, equityReturn = its daily % change, accumulated NAV = unit NAV + 0.1. The format
+        (names, ms timestamps at 00:00 Asia/Shanghai, object/array shapes) is the real one; the numbers are not
+        any fund's published NAV. Unknown codes get eastmoney's 404 page.
+        """
+        etf = self.server.state.data.etf
+        df = etf[etf["symbol"].str.split(".").str[0] == code].sort_values("date").reset_index(drop=True)
+        if df.empty:
+            return 404, "<html><head><title>404</title></head><body>页面不存在</body></html>", "text/html"
+        ms = [int(dt.datetime.combine(d, dt.time()).replace(tzinfo=SHANGHAI).timestamp() * 1000) for d in df["date"]]
+        pct = (df["close"].pct_change() * 100).round(2).fillna(0.0)
+        worth = [{"x": x, "y": round(float(c), 4), "equityReturn": float(r), "unitMoney": ""}
+                 for x, c, r in zip(ms, df["close"], pct, strict=True)]
+        acc = [[x, round(float(c) + 0.1, 4)] for x, c in zip(ms, df["close"], strict=True)]
+        body = (f'/*{dt.date.today():%Y-%m-%d %H:%M:%S}*/var ishb=false;/*基金或股票信息*/var fS_name = "{code}基金";'
+                f'var fS_code = "{code}";/*原费率*/var fund_sourceRate="1.50";/*现费率*/var fund_Rate="0.15";'
+                f'/*最小申购金额*/var fund_minsg="10";/*单位净值走势 equityReturn-净值回报 unitMoney-每份派送金*/'
+                f"var Data_netWorthTrend = {json.dumps(worth, separators=(',', ':'))};"
+                f"/*累计净值走势*/var Data_ACWorthTrend = {json.dumps(acc, separators=(',', ':'))};"
+                f'/*累计收益率走势*/var Data_grandTotal = [];/*同类排名走势*/var Data_rateInSimilarType = [];')
+        return 200, body, "application/javascript; charset=utf-8"
 
     # ---- Tencent (腾讯证券) ------------------------------------------------------------------------
     def tx_week(self, p: dict[str, str]) -> tuple[int, str, str]:

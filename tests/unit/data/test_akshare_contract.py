@@ -23,6 +23,8 @@ CONTRACT = {
     "stock_zh_index_daily": ["date", "open", "high", "low", "close", "volume", "amount"],
     "futures_zh_daily_sina": ["date", "open", "high", "low", "close", "volume", "hold", "settle"],
     "stock_zh_a_hist_tx": ["date", "open", "close", "high", "low", "volume", "turnover", "amount"],
+    "fund_open_fund_info_em_nav": ["净值日期", "单位净值", "日增长率"],
+    "fund_open_fund_info_em_acc": ["净值日期", "累计净值"],
 }
 
 
@@ -41,6 +43,8 @@ def test_column_sets(replay) -> None:
         "stock_zh_index_daily": ak.stock_zh_index_daily("sh000300"),
         "futures_zh_daily_sina": ak.futures_zh_daily_sina("RB0"),
         "stock_zh_a_hist_tx": ak.stock_zh_a_hist_tx("sz000001", start_date="2024-06-03", end_date="2024-06-28"),
+        "fund_open_fund_info_em_nav": ak.fund_open_fund_info_em("510300", indicator="单位净值走势"),
+        "fund_open_fund_info_em_acc": ak.fund_open_fund_info_em("510300", indicator="累计净值走势"),
     }
     for name, df in got.items():
         assert list(df.columns) == CONTRACT[name], name

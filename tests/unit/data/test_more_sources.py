@@ -61,3 +61,43 @@ def test_tencent_volume_units_star_board_in_shares(replay, tmp_path: Path) -> No
     got = src.daily(star, "stock", dt.date(2024, 6, 3), dt.date(2024, 6, 28)).bars
     want = _sample(star, "2024-06-03", "2024-06-28")
     assert (got["volume"].to_numpy() == want["volume"].to_numpy()).all()
+
+
+# ---- 2. fund NAV -------------------------------------------------------------------------------------
+def test_fund_nav_update_through_pingzhongdata_js(replay, home: Path, capsys, monkeypatch) -> None:
+    import jupyterlab_quant.data.update as upd
+    from jupyterlab_quant.data.store import MarketStore
+    from tests.replay.server import ReplayData
+
+    monkeypatch.setattr(upd, "_today_shanghai", lambda: dt.datetime(2024, 7, 1, 9, 0))
+    args = ("data", "update", "--kind", "fund", "--symbols", "510300,159915.OF", "--start", "2024-01-01",
+            "--end", "2024-06-30", "--quiet")
+    rc = jlq_inproc(home, *args)
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    js = [h.path for h in replay.hits if "pingzhongdata" in h.path]
+    assert js == ["/pingzhongdata/510300.js"] * 2 + ["/pingzhongdata/159915.js"] * 2   # 单位 + 累计 per fund
+    nav = MarketStore(home / "store").read("fund_nav").to_pandas()
+    etf = ReplayData().etf
+    for sym, etf_sym in (("510300.OF", "510300.SH"), ("159915.OF", "159915.SZ")):
+        got = nav[nav.symbol == sym].sort_values("date").reset_index(drop=True)
+        want = etf[(etf.symbol == etf_sym) & (etf.date >= dt.date(2024, 1, 1)) & (etf.date <= dt.date(2024, 6, 28))]
+        assert len(got) == len(want) > 100
+        assert (got["nav"].to_numpy() == want["close"].round(4).to_numpy()).all()
+        assert (got["acc_nav"] - got["nav"]).round(4).eq(0.1).all()
+        assert got["daily_return_pct"].notna().all()
+    replay.hits.clear()
+    assert jlq_inproc(home, *args) == 0 and replay.count(path="pingzhongdata") == 0
+    assert "已是最新 2" in capsys.readouterr().out
+
+
+def test_unknown_fund_is_a_clear_error(replay, home: Path, capsys, monkeypatch) -> None:
+    import jupyterlab_quant.data.update as upd
+
+    monkeypatch.setattr(upd, "_today_shanghai", lambda: dt.datetime(2024, 7, 1, 9, 0))
+    rc = jlq_inproc(home, "data", "update", "--kind", "fund", "--symbols", "999999", "--quiet")
+    out = capsys.readouterr().out
+    assert rc == 3 and "999999.OF" in out and "HTTP 404" in out
+    assert replay.count(path="pingzhongdata") == 1      # a 404 is not retried
+    rc = jlq_inproc(home, "data", "update", "--kind", "fund", "--symbols", "16172", "--quiet")
+    assert rc == 2 and "CODE.OF" in capsys.readouterr().err
