@@ -9,8 +9,12 @@ import type {
   IApiErrorBody,
   IBarsQuery,
   IBarsResponse,
+  ICheckResponse,
+  ISourcesResponse,
   IStatusResponse,
-  ISymbolsResponse
+  ISymbolsResponse,
+  IUpdateJob,
+  IUpdateRequest
 } from './models';
 
 /** REST namespace and API version of the server extension. */
@@ -171,5 +175,42 @@ export class QuantClient {
 
   bars(query: IBarsQuery, init?: RequestInit): Promise<IBarsResponse> {
     return requestAPI<IBarsResponse>('bars', { ...query }, this.settings, init);
+  }
+
+  /** Health of the upstream data sources (circuit state, counts). */
+  sources(init?: RequestInit): Promise<ISourcesResponse> {
+    return requestAPI<ISourcesResponse>('sources', {}, this.settings, init);
+  }
+
+  /** Start a background data update; answers 409 while one is running. */
+  startUpdate(
+    request: IUpdateRequest,
+    init?: RequestInit
+  ): Promise<IUpdateJob> {
+    return requestAPI<IUpdateJob>('update', {}, this.settings, {
+      ...init,
+      method: 'POST',
+      body: JSON.stringify(request)
+    });
+  }
+
+  /** Progress of the update job `id`. */
+  updateJob(id: string, init?: RequestInit): Promise<IUpdateJob> {
+    return requestAPI<IUpdateJob>(
+      `update/${encodeURIComponent(id)}`,
+      {},
+      this.settings,
+      init
+    );
+  }
+
+  /** Data health findings (`jlq data check`) of `symbols`. */
+  check(symbols: string[], init?: RequestInit): Promise<ICheckResponse> {
+    return requestAPI<ICheckResponse>(
+      'check',
+      { symbols: symbols.join(',') },
+      this.settings,
+      init
+    );
   }
 }

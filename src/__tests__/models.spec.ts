@@ -7,16 +7,28 @@
  * tests compare the lists with the schema, so drift on either side fails.
  */
 import barsSchema from '../../server_extension/schema/bars.json';
+import checkSchema from '../../server_extension/schema/check.json';
 import errorSchema from '../../server_extension/schema/error.json';
+import sourcesSchema from '../../server_extension/schema/sources.json';
 import statusSchema from '../../server_extension/schema/status.json';
 import symbolsSchema from '../../server_extension/schema/symbols.json';
+import updateJobSchema from '../../server_extension/schema/update_job.json';
 import {
+  CheckSeverity,
+  CircuitState,
   IApiErrorBody,
   IBarColumns,
   IBarsResponse,
+  ICheckFinding,
+  ICheckResponse,
   IDatasetInfo,
+  ISourceHealth,
+  ISourcesResponse,
   IStatusResponse,
-  ISymbolInfo
+  ISymbolInfo,
+  IUpdateJob,
+  SourcesOverall,
+  UpdateJobState
 } from '../models';
 
 type RequiredKeys<T> = {
@@ -135,5 +147,83 @@ describe('wire models follow server_extension/schema', () => {
         ['hint', 'path', 'row', 'field']
       )
     );
+  });
+
+  it('sources', () => {
+    expectSameFields(
+      sourcesSchema,
+      fieldsOf<ISourcesResponse>()(['overall', 'items'], [])
+    );
+    expectSameFields(
+      sub(sourcesSchema, 'properties', 'items', 'items'),
+      fieldsOf<ISourceHealth>()(
+        [
+          'source',
+          'state',
+          'consecutive_failures',
+          'successes',
+          'failures',
+          'retry_in_s'
+        ],
+        ['last_success_at', 'last_failure_at', 'last_error']
+      )
+    );
+  });
+
+  it('update_job', () => {
+    expectSameFields(
+      updateJobSchema,
+      fieldsOf<IUpdateJob>()(
+        ['id', 'symbols', 'state', 'done', 'total', 'message'],
+        [
+          'symbol',
+          'eta_s',
+          'error',
+          'failed_symbols',
+          'started_at',
+          'finished_at'
+        ]
+      )
+    );
+  });
+
+  it('check', () => {
+    expectSameFields(
+      checkSchema,
+      fieldsOf<ICheckResponse>()(['errors', 'warnings', 'items'], [])
+    );
+    expectSameFields(
+      sub(checkSchema, 'properties', 'items', 'items'),
+      fieldsOf<ICheckFinding>()(
+        ['symbol', 'check', 'severity', 'message'],
+        ['date', 'hint', 'dataset']
+      )
+    );
+  });
+
+  it('enums of sources, update_job and check', () => {
+    const allOf = <T extends string>(values: Record<T, true>): T[] =>
+      Object.keys(values) as T[];
+    const enumOf = (schema: ISchemaObject, key: string): unknown =>
+      (schema.properties as Record<string, { enum?: string[] }>)[key].enum;
+    expect(enumOf(sourcesSchema, 'overall')).toEqual(
+      allOf<SourcesOverall>({
+        unknown: true,
+        ok: true,
+        degraded: true,
+        down: true
+      })
+    );
+    expect(
+      enumOf(sub(sourcesSchema, 'properties', 'items', 'items'), 'state')
+    ).toEqual(
+      allOf<CircuitState>({ closed: true, open: true, half_open: true })
+    );
+    expect(enumOf(updateJobSchema, 'state')).toEqual(
+      allOf<UpdateJobState>({ running: true, done: true, failed: true })
+    );
+    expect(
+      enumOf(sub(checkSchema, 'properties', 'items', 'items'), 'severity')
+    ).toEqual(allOf<CheckSeverity>({ error: true, warning: true }));
   });
 });

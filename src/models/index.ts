@@ -112,3 +112,84 @@ export interface IApiErrorBody {
   row?: string;
   field?: string;
 }
+
+/** Overall health of the upstream data sources (`GET /sources`). */
+export type SourcesOverall = 'unknown' | 'ok' | 'degraded' | 'down';
+
+/** Circuit breaker state of one source: closed = 正常, open = 熔断, half_open = 半开. */
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+/** Health of one upstream source (eastmoney, sina, tencent, …). */
+export interface ISourceHealth {
+  source: string;
+  state: CircuitState;
+  consecutive_failures: number;
+  successes: number;
+  failures: number;
+  /** Seconds until an open circuit lets a trial call through (0 otherwise). */
+  retry_in_s: number;
+  last_success_at?: string | null;
+  last_failure_at?: string | null;
+  last_error?: string | null;
+}
+
+/** `GET /sources`. */
+export interface ISourcesResponse {
+  overall: SourcesOverall;
+  items: ISourceHealth[];
+}
+
+/** State of a background update job. */
+export type UpdateJobState = 'running' | 'done' | 'failed';
+
+/** `POST /update` body. */
+export interface IUpdateRequest {
+  symbols: string[];
+  start?: string;
+  end?: string;
+  kind?: string;
+}
+
+/** `POST /update` and `GET /update/<id>`: a background data update. */
+export interface IUpdateJob {
+  id: string;
+  symbols: string[];
+  state: UpdateJobState;
+  /** Symbols fetched so far, of `total`. */
+  done: number;
+  total: number;
+  /** Symbol being fetched. */
+  symbol?: string | null;
+  /** Estimated seconds left. */
+  eta_s?: number | null;
+  /** Summary (done) or what went wrong (failed), in the server's words. */
+  message: string;
+  /** The error body (error, message, hint) of a failed job. */
+  error?: Partial<IApiErrorBody> | null;
+  failed_symbols?: string[];
+  /** Unix seconds. */
+  started_at?: number;
+  finished_at?: number | null;
+}
+
+/** Severity of a data health finding. */
+export type CheckSeverity = 'error' | 'warning';
+
+/** One finding of `GET /check`. */
+export interface ICheckFinding {
+  symbol: string;
+  date?: string | null;
+  /** Check name, e.g. `ohlc`, `gap`, `duplicate`. */
+  check: string;
+  severity: CheckSeverity;
+  message: string;
+  hint?: string;
+  dataset?: string;
+}
+
+/** `GET /check`: data health findings (`jlq data check`). */
+export interface ICheckResponse {
+  errors: number;
+  warnings: number;
+  items: ICheckFinding[];
+}

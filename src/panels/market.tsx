@@ -2,6 +2,7 @@
  * The market data panel (行情): symbol search and a K-line with volume,
  * moving averages, zoom, adjustment and frequency switches.
  */
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import type { IThemeManager } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -9,6 +10,7 @@ import * as React from 'react';
 
 import { QuantApiError, QuantClient } from '../api';
 import type { QuantConfig } from '../config';
+import { IDLE_UPDATE, IUpdateView, UpdatePoller } from '../health';
 import type { ITrans } from '../i18n';
 import { KlineChart, IndexWindow } from '../kline/chart';
 import { readThemeColors, trendColors } from '../kline/colors';
@@ -32,6 +34,7 @@ import {
   PANEL_FREQS
 } from '../models';
 import { guessSymbol } from '../symbols';
+import { CheckFindings, SourceBadge, UpdateProgress } from './health';
 
 /** Debounce of the symbol search, in ms. */
 export const SEARCH_DEBOUNCE_MS = 250;
@@ -165,6 +168,8 @@ interface IMarketViewProps {
   themeRevision: number;
   initialSymbol: string | null;
   onSymbolChange: (selected: ISelectedSymbol) => void;
+  /** Whether the panel is visible (background refreshes pause while hidden). */
+  isVisible?: () => boolean;
 }
 
 interface IMarketViewState {
@@ -183,6 +188,11 @@ interface IMarketViewState {
   error: IShownError | null;
   shown: IBarsResponse | null;
   status: IStatusResponse | null;
+  /** The data update of this panel (progress, outcome). */
+  update: IUpdateView;
+  /** Bumped to refresh the source-health badge. */
+  sourcesKey: number;
+  checking: boolean;
 }
 
 /** The React view of the panel. */
@@ -207,8 +217,21 @@ export class MarketView extends React.Component<
       loadingDetail: false,
       error: null,
       shown: null,
-      status: null
+      status: null,
+      update: IDLE_UPDATE,
+      sourcesKey: 0,
+      checking: false
     };
+    this._updater = new UpdatePoller({
+      start: request => this.props.client.startUpdate(request),
+      poll: id => this.props.client.updateJob(id),
+      describe: error => describeError(error, this.props.config.trans),
+      onChange: update => {
+        if (!this._disposed) {
+          this.setState({ update });
+        }
+      }
+    });
   }
 
   componentDidMount(): void {
@@ -244,6 +267,7 @@ export class MarketView extends React.Component<
 
   componentWillUnmount(): void {
     this._disposed = true;
+    this._updater.dispose();
     window.clearTimeout(this._searchTimer);
     window.clearTimeout(this._zoomTimer);
     this._searchAbort?.abort();
@@ -276,7 +300,13 @@ export class MarketView extends React.Component<
             f => freqLabel(f, trans),
             f => this._setFreq(f)
           )}
+          {this._renderActions(trans)}
         </div>
+        <UpdateProgress
+          view={this.state.update}
+          trans={trans}
+          onDismiss={() => this._updater.reset()}
+        />
         {this._renderStatusLine(trans)}
         <div className="jp-QuantMarket-chartArea">
           <div
@@ -441,6 +471,49 @@ export class MarketView extends React.Component<
             {text(value)}
           </button>
         ))}
+      </div>
+    );
+  }
+
+  private _renderActions(trans: ITrans): React.ReactNode {
+    const { selected, update, checking } = this.state;
+    const running = update.phase === 'starting' || update.phase === 'running';
+    return (
+      <div className="jp-QuantMarket-actions">
+        <button
+          type="button"
+          className="jp-mod-styled jp-QuantMarket-action"
+          data-testid="quant-update-button"
+          disabled={!selected || running}
+          title={
+            selected
+              ? trans.__(
+                  'Fetch the missing bars of %1 from the data sources',
+                  selected.symbol
+                )
+              : trans.__('Pick a symbol first')
+          }
+          onClick={() => void this._startUpdate()}
+        >
+          {running ? trans.__('Updating…') : trans.__('Update data')}
+        </button>
+        <button
+          type="button"
+          className="jp-mod-styled jp-QuantMarket-action"
+          data-testid="quant-check-button"
+          disabled={!selected || checking}
+          title={trans.__('Check the stored bars of the symbol for problems')}
+          onClick={() => void this._runCheck()}
+        >
+          {checking ? trans.__('Checking…') : trans.__('Data check')}
+        </button>
+        <SourceBadge
+          client={this.props.client}
+          trans={trans}
+          refreshKey={this.state.sourcesKey}
+          isVisible={this.props.isVisible ?? (() => true)}
+          describe={error => describeError(error, trans)}
+        />
       </div>
     );
   }
@@ -659,6 +732,67 @@ export class MarketView extends React.Component<
       if (selected) {
         void this._loadSymbol(selected.symbol, selected.name);
       }
+    });
+  }
+
+  // ---- update & check ---------------------------------------------------------
+
+  /** Update the current symbol's bars in the background, with progress. */
+  private async _startUpdate(): Promise<void> {
+    const selected = this.state.selected;
+    if (!selected || this._updater.busy) {
+      return;
+    }
+    const final = await this._updater.run({ symbols: [selected.symbol] });
+    if (!final || this._disposed) {
+      return;
+    }
+    this.setState(state => ({ sourcesKey: state.sourcesKey + 1 }));
+    const current = this.state.selected;
+    if (
+      final.job &&
+      final.phase === 'done' &&
+      current &&
+      final.job.symbols.includes(current.symbol)
+    ) {
+      await this._loadSymbol(current.symbol, current.name);
+    }
+  }
+
+  /** Run the data health checks of the current symbol and list the findings. */
+  private async _runCheck(): Promise<void> {
+    const selected = this.state.selected;
+    if (!selected) {
+      return;
+    }
+    const trans = this.props.config.trans;
+    this.setState({ checking: true });
+    let body: React.ReactElement;
+    try {
+      const result = await this.props.client.check([selected.symbol]);
+      body = (
+        <CheckFindings result={result} symbol={selected.symbol} trans={trans} />
+      );
+    } catch (error) {
+      const shown = describeError(error, trans);
+      body = (
+        <div className="jp-QuantCheck" data-testid="quant-check-findings">
+          <p className="jp-QuantUpdate-message">{shown.message}</p>
+          {shown.hint && <p>{trans.__('What to do: %1', shown.hint)}</p>}
+        </div>
+      );
+    } finally {
+      if (!this._disposed) {
+        this.setState({ checking: false });
+      }
+    }
+    if (this._disposed) {
+      return;
+    }
+    await showDialog({
+      title: trans.__('Data check · %1', selected.symbol),
+      body,
+      buttons: [Dialog.okButton({ label: trans.__('Dismiss') })]
     });
   }
 
@@ -937,6 +1071,7 @@ export class MarketView extends React.Component<
   private _searchAbort: AbortController | null = null;
   private _barsAbort: AbortController | null = null;
   private _detailAbort: AbortController | null = null;
+  private readonly _updater: UpdatePoller;
   private _disposed = false;
 }
 
@@ -990,6 +1125,7 @@ export class MarketPanel extends ReactWidget {
         themeRevision={this._themeRevision}
         initialSymbol={this._initialSymbol}
         onSymbolChange={this._onSymbolChange}
+        isVisible={() => this.isVisible}
       />
     );
   }

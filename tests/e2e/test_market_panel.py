@@ -248,3 +248,104 @@ def test_zoom_detail_theme_and_no_page_errors(page: Any, lab_server: LabServer, 
         lab_server.set_settings({})
         lab_server.set_settings({}, "@jupyterlab/apputils-extension:themes")
     assert_no_page_errors(page_log)
+
+
+BADGE = '[data-testid="quant-source-badge"]'
+DETAILS = '[data-testid="quant-source-details"]'
+SOURCE_ROW = '[data-testid="quant-source-row"]'
+UPDATE_BUTTON = '[data-testid="quant-update-button"]'
+PROGRESS = '[data-testid="quant-update-progress"]'
+UPDATE_MESSAGE = '[data-testid="quant-update-message"]'
+UNHEALTHY = f'{BADGE}[data-overall="degraded"], {BADGE}[data-overall="down"]'
+
+
+def wait_job_finished(server: LabServer, job_id: str, timeout_s: float = 90) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status, job = server.request("GET", f"jupyterlab-quant/v1/update/{job_id}")
+        assert status == 200, job
+        if job["state"] != "running" or time.monotonic() > deadline:
+            return job
+        time.sleep(0.5)
+
+
+def test_source_badge_and_update_without_internet(page: Any, lab_server: LabServer, page_log: PageLog) -> None:
+    """No internet here: the update fails, the panel says why (source and symbol), the badge turns unhealthy."""
+    open_lab(page, lab_server)
+    panel = open_panel_from_launcher(page)
+    panel.locator(SEARCH).fill("600519")
+    panel.locator(f'{RESULT}[data-symbol="{SYMBOL}"]').click()
+    panel.locator(f'{RENDERED}[data-symbol="{SYMBOL}"]').wait_for()
+
+    # Nothing fetched yet: 数据源 未使用.
+    badge = panel.locator(BADGE)
+    panel.locator(f'{BADGE}[data-overall="unknown"]').wait_for()
+    assert "数据源" in badge.inner_text() and "未使用" in badge.inner_text()
+    badge.click()
+    details = panel.locator(DETAILS)
+    details.wait_for()
+    panel.locator(SOURCE_ROW).first.wait_for()
+    rows = panel.locator(SOURCE_ROW)
+    sources = {rows.nth(i).get_attribute("data-source") for i in range(rows.count())}
+    assert {"eastmoney", "sina", "tencent"} <= sources, sources
+    assert "东方财富" in details.inner_text() and "正常" in details.inner_text()
+    badge.click()
+    details.wait_for(state="detached")
+
+    # An update already running (started elsewhere): the panel shows the server's 409 message.
+    status, other = lab_server.request("POST", "jupyterlab-quant/v1/update", {"symbols": ["000001.SZ"]})
+    assert status == 200 and other["state"] == "running", other
+    button = panel.locator(UPDATE_BUTTON)
+    assert "更新数据" in button.inner_text()
+    button.click()
+    panel.locator(f'{PROGRESS}[data-state="failed"]').wait_for()
+    assert "已有数据更新在进行中" in panel.locator(UPDATE_MESSAGE).inner_text()
+    assert wait_job_finished(lab_server, other["id"])["state"] != "running"
+
+    # The real thing: progress while running (button disabled), then the server's explanation.
+    t0 = time.perf_counter()
+    button.click()
+    progress = panel.locator(PROGRESS)
+    panel.locator(f'{PROGRESS}[data-state="running"]').wait_for()
+    assert button.is_disabled()
+    assert "更新中" in button.inner_text()
+    panel.locator(f'{PROGRESS}[data-state="failed"], {PROGRESS}[data-state="done"]').wait_for(timeout=90_000)
+    job_s = time.perf_counter() - t0
+    final_state = progress.get_attribute("data-state")
+    message = panel.locator(UPDATE_MESSAGE).inner_text()
+    assert SYMBOL in message, message
+    assert "eastmoney" in message or "sina" in message, message
+    assert "失败" in message, message
+    if final_state == "done":
+        assert SYMBOL in progress.inner_text()  # "更新结束；失败：600519.SH"
+    assert button.is_enabled()
+    # The cached bars are still shown.
+    assert panel.locator(f'{RENDERED}[data-symbol="{SYMBOL}"]').count() == 1
+
+    # The badge is refreshed after the update: eastmoney/sina failures are recorded.
+    panel.locator(UNHEALTHY).wait_for(timeout=15_000)
+    overall = badge.get_attribute("data-overall")
+    assert ("部分故障" if overall == "degraded" else "不可用") in badge.inner_text()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "market-panel-update.png"))
+    badge.click()
+    details.wait_for()
+    east = panel.locator(f'{SOURCE_ROW}[data-source="eastmoney"]')
+    east.wait_for()
+    assert "连续失败" in east.inner_text() or "熔断" in east.inner_text(), east.inner_text()
+    assert "eastmoney" in east.inner_text()
+    print(f"\nupdate without internet: {final_state} after {job_s:.1f} s; badge {overall}")
+
+    page.screenshot(path=str(ARTIFACTS / "market-panel-sources.png"))
+    badge.click()
+    details.wait_for(state="detached")
+
+    # Data check: the findings of the stored bars, in a dialog.
+    panel.locator('[data-testid="quant-check-button"]').click()
+    findings = page.locator('[data-testid="quant-check-findings"]')
+    findings.wait_for()
+    text = findings.inner_text()
+    assert SYMBOL in text and "警告" in text, text
+    page.locator(".jp-Dialog-button", has_text="关闭").click()
+    findings.wait_for(state="detached")
+    assert_no_page_errors(page_log)
