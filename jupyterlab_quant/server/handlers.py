@@ -127,8 +127,9 @@ class SourcesHandler(QuantHandler):
             rows = self.updater().fetcher.health_rows()
             states = {r["state"] for r in rows}
             used = any(r["successes"] or r["failures"] for r in rows)
+            failing = any(r["consecutive_failures"] for r in rows)  # last call failed, breaker not open yet
             overall = "unknown" if not used else ("down" if states == {"open"} else
-                                                  "degraded" if states & {"open", "half_open"} else "ok")
+                                                  "degraded" if failing or states & {"open", "half_open"} else "ok")
             return {"overall": overall, "items": rows}
 
         await self.respond(health)

@@ -76,6 +76,7 @@ async def test_eastmoney_ban_fails_over_and_health_shows_it(jp_fetch, replay) ->
     rows = {i["source"]: i for i in health["items"]}
     assert rows["eastmoney"]["failures"] >= 1 and "reset" in (rows["eastmoney"]["last_error"] or "").lower()
     assert rows["sina"]["successes"] >= 1
+    assert health["overall"] == "degraded"  # eastmoney's last call failed
     bars = await call(jp_fetch, "bars", symbol="600519.SH")
     assert bars["total"] == 22  # trading days of January 2024
 
