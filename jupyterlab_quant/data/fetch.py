@@ -161,6 +161,10 @@ def classify(exc: BaseException, source: str, what: str) -> SourceError:
     if isinstance(exc, requests.Timeout):
         return _Transient(f"{name} {what}: 请求超时 (timed out): {exc}",
                           "网络慢或源站限流；稍后重试，或用 --source 换源", source=source)
+    if isinstance(exc, requests.ConnectionError) and ("NameResolutionError" in str(exc)
+                                                     or "Failed to resolve" in str(exc)):
+        return _Transient(f"{name} {what}: 无法解析域名，网络不可用 (cannot resolve the host: offline or DNS failure)",
+                          "检查网络连接或代理 (HTTPS_PROXY)；离线时继续使用本地已存数据", source=source)
     if isinstance(exc, requests.ConnectionError | ConnectionError | requests.exceptions.ChunkedEncodingError):
         return _Transient(f"{name} {what}: 连接被重置/中断 (connection reset — the usual sign of an IP ban): {exc}",
                           "东财封禁通常持续数小时：减少请求频率，稍后重试，或用 --source sina", source=source)
