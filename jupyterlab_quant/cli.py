@@ -108,6 +108,12 @@ def cmd_bars(svc: Services, a: argparse.Namespace) -> int:
 
 
 def cmd_symbols(svc: Services, a: argparse.Namespace) -> int:
+    if a.refresh:
+        report = svc.updater().refresh_stock_list()
+        print(report.summary(), file=sys.stderr)
+        if report.failures:
+            first = next(iter(report.failures.values()))
+            return next(code for cls, code in EXIT_CODES if isinstance(first, cls))
     items = svc.query.search(a.query or "", a.kind, a.limit)
     _print_frame(pd.DataFrame(items, columns=["symbol", "name", "kind", "board", "first_date", "last_date"]),
                  a.format)
@@ -332,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--kind", choices=["stock", "index", "etf", "futures"], help="filter by kind")
     sy.add_argument("--limit", type=int, default=10000, help="max rows")
     sy.add_argument("--format", choices=["csv", "json", "table"], default="table", help="output format")
+    sy.add_argument("--refresh", action="store_true",
+                    help="先联网刷新 A 股代码表 (names, boards) 与当日 PE/PB (eastmoney snapshot, ~57 requests)")
     sy.set_defaults(func=cmd_symbols)
 
     sq = ds.add_parser("sql", help="只读 SQL over views bars_1d, index_1d, etf_1d, futures_1d, bars_1m, "

@@ -72,8 +72,9 @@ class QueryService:
                 cols = ", ".join(f'"{c}"' for c in ds.column_names)
                 if files:
                     listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+                    # union_by_name: files written before a nullable column was declared read it as NULL
                     self._con.execute(f"CREATE OR REPLACE VIEW {ds.view} AS SELECT {cols} "
-                                      f"FROM read_parquet([{listing}], hive_partitioning=false)")
+                                      f"FROM read_parquet([{listing}], hive_partitioning=false, union_by_name=true)")
                 else:
                     empty = ds.schema.empty_table()  # noqa: F841 - referenced by name in the SQL below
                     self._con.execute(f"CREATE OR REPLACE TABLE {ds.view} AS SELECT * FROM empty")

@@ -90,9 +90,12 @@ INSTRUMENTS = Dataset(
      Column("delist_date", pa.date32(), True), Column("is_st", pa.bool_(), False)),
     key=("symbol",), time_column=None, partition="none")
 VALUATION_1D = Dataset(
-    "valuation_1d", "Daily valuation ratios (估值): PE TTM, PB MRQ, PS TTM, PCF TTM",
-    (SYMBOL, DATE, Column("pe_ttm", F64), Column("pb_mrq", F64), Column("ps_ttm", F64),
-     Column("pcf_ttm", F64)), key=("symbol", "date"))
+    "valuation_1d", "Daily valuation ratios (估值): PE TTM, PB MRQ, PS TTM, PCF TTM; PE 动态 from the eastmoney "
+    "snapshot",
+    (SYMBOL, DATE, Column("pe_ttm", F64), Column("pb_mrq", F64, True, "市净率: price / latest book value per share"),
+     Column("ps_ttm", F64), Column("pcf_ttm", F64),
+     Column("pe_dynamic", F64, True, "市盈率-动态 (eastmoney f9): price / annualised latest-report EPS — not TTM")),
+    key=("symbol", "date"))
 
 FUND_NAV = Dataset(
     "fund_nav", "Open-end fund net asset value (基金净值) per publication date; symbol CODE.OF (场外基金, "

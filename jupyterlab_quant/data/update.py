@@ -45,12 +45,12 @@ from ..core.errors import InvalidInput, QuantError, SourceError, SourceUnavailab
 from ..core.types import board_of, split_symbol
 from .fetch import Fetcher, StateDB, request_counts
 from .ingest import validate
-from .schema import ADJ_FACTORS, BARS_1M, FUND_NAV, INSTRUMENTS, get
+from .schema import ADJ_FACTORS, BARS_1M, FUND_NAV, INSTRUMENTS, VALUATION_1D, get
 from .sources.akshare_em import EastmoneySource
 from .sources.akshare_fund import FundNavSource, fund_symbol
 from .sources.akshare_sina import SinaSource
 from .sources.akshare_tx import TencentSource
-from .sources.base import DATASET_OF_KIND, DailyBars, Source
+from .sources.base import DATASET_OF_KIND, DailyBars, Snapshot, Source
 from .sources.csv_files import ParsedFile
 from .store import MarketStore
 
@@ -95,6 +95,7 @@ class UpdateReport:
     failures: dict[str, QuantError] = field(default_factory=dict)
     empty: list[str] = field(default_factory=list)
     needs_backfill: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -105,6 +106,7 @@ class UpdateReport:
             lines.append("数据源 sources: " + ", ".join(f"{k} {v}" for k, v in sorted(self.source_calls.items())))
         if self.http_requests:
             lines.append("HTTP 请求 requests: " + ", ".join(f"{k} {v}" for k, v in sorted(self.http_requests.items())))
+        lines.extend(self.notes)
         for sym, src, why in self.failovers:
             lines.append(f"切换数据源 fail-over: {sym}: {src} 失败 → 使用备用源 ({why[:120]})")
         if self.empty:
@@ -433,7 +435,7 @@ class UpdateService:
             checked = out.assign(line=np.arange(1, len(out) + 1), key=out["symbol"])
             validate(ParsedFile(f"{em.name}:stock_zh_a_spot_em", em.name, "stock", checked), checked, "key")
             self.store.write("bars_1d", out, origin="stock_zh_a_spot_em")
-            self._register_instruments([SymbolPlan(s, "stock", "bars_1d", [], True) for s in keep], snap.names)
+        self._apply_snapshot_reference(snap, report)
         self.state.extend_coverage("bars_1d", covered)
         report.rows = len(out)
         report.fetched = len(keep)
@@ -441,6 +443,64 @@ class UpdateService:
                        detail={"suspended": len(snap.suspended), "needs_backfill": len(gaps)})
         if progress:
             progress(ProgressEvent("*", 1, 1, 0.0, em.name))
+        report.http_requests = {h: n - req0.get(h, 0) for h, n in request_counts().items() if n - req0.get(h, 0)}
+        report.seconds = time.monotonic() - t0
+        return report
+
+    # ---- stock list and valuation from the snapshot ----------------------------------------------------
+    def refresh_instruments(self, names: dict[str, str]) -> tuple[int, int]:
+        """Upsert stock instruments from ``{symbol: name}``: new symbols get code/exchange/board from the code;
+        known ones get the new name and ST flag. A known name is never replaced by an empty one, and
+        columns the source does not give (list/delist dates) keep their stored values. Returns
+        (added, renamed)."""
+        inst = self.store.read(INSTRUMENTS.name).to_pandas()
+        by_sym = {r["symbol"]: r for r in inst.to_dict("records")}
+        rows, added, renamed = [], 0, 0
+        for sym, name in sorted(names.items()):
+            name = (name or "").strip()
+            old = by_sym.get(sym)
+            if old is None:
+                code, exch = split_symbol(sym)
+                rows.append({"symbol": sym, "code": code, "exchange": exch, "name": name or None, "kind": "stock",
+                             "board": board_of(sym, "stock").value, "list_date": None, "delist_date": None,
+                             "is_st": "ST" in name.upper()})
+                added += 1
+            elif name and name != old["name"]:
+                rows.append({**old, "name": name, "is_st": "ST" in name.upper()})
+                renamed += 1
+        if rows:
+            self.store.write(INSTRUMENTS.name, pd.DataFrame(rows), origin="stock_zh_a_spot_em")
+        return added, renamed
+
+    def _apply_snapshot_reference(self, snap: Snapshot, report: UpdateReport) -> None:
+        added, renamed = self.refresh_instruments(snap.names)
+        val = snap.valuation
+        if not val.empty:
+            self.store.write(VALUATION_1D.name, val, origin="stock_zh_a_spot_em")
+        report.notes.append(f"代码表 instruments: 新增 {added}, 更名 {renamed}, 共 {len(snap.names)} 只 "
+                            f"(added {added}, renamed {renamed}); 估值 valuation_1d {snap.day}: {len(val)} 行 rows")
+
+    def refresh_stock_list(self) -> UpdateReport:
+        """``jlq data symbols --refresh``: names/boards of every A-share and that day's PE/PB from one snapshot
+        (~57 requests), without writing bars."""
+        t0 = time.monotonic()
+        req0 = request_counts()
+        run_id = uuid.uuid4().hex[:12]
+        report = UpdateReport(run_id, INSTRUMENTS.name)
+        em = next((s for s in self.sources if isinstance(s, EastmoneySource)), None)
+        if em is None:
+            raise InvalidInput("代码表需要东财源 (the stock list needs the eastmoney source)", "用 --source akshare")
+        day = self._end_day(None)
+        try:
+            snap = em.snapshot(day)
+        except SourceError as err:
+            report.failures["*"] = err
+            self.state.log(run_id, INSTRUMENTS.name, None, em.name, day, day, 0, "failed", err.message)
+        else:
+            report.source_calls[em.name] += 1
+            report.planned = report.fetched = len(snap.names)
+            self._apply_snapshot_reference(snap, report)
+            self.state.log(run_id, INSTRUMENTS.name, None, em.name, day, day, len(snap.names), "ok")
         report.http_requests = {h: n - req0.get(h, 0) for h, n in request_counts().items() if n - req0.get(h, 0)}
         report.seconds = time.monotonic() - t0
         return report

@@ -79,6 +79,8 @@ class ReplayData:
         self.futures["date"] = pd.to_datetime(self.futures["date"]).dt.date
         self.instruments = pd.read_parquet(sample / "instruments.parquet")
         self.etf = pd.read_parquet(sample / "etf_1d.parquet")
+        self.valuation = pd.read_parquet(sample / "valuation_1d.parquet")
+        self.valuation["date"] = pd.to_datetime(self.valuation["date"]).dt.date
         self.etf["date"] = pd.to_datetime(self.etf["date"]).dt.date
         self._by_symbol = {s: g.reset_index(drop=True) for s, g in self.stock.groupby("symbol")}
         self.extra: dict[str, pd.DataFrame] = {}   # synthetic symbols for benchmarks
@@ -112,6 +114,7 @@ class ReplayState:
     page_size: int = 100
     spot_day: dt.date = dt.date(2024, 6, 28)
     spot_symbols: list[str] | None = None
+    spot_names: dict[str, str] = field(default_factory=dict)   # symbol → 名称 override (e.g. "-" or a rename)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, host: str = "", path: str = "") -> int:
@@ -285,7 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
         bad = {k: p.get(k) for k, v in SPOT_PARAMS.items() if p.get(k) != v}
         if bad or p.get("pz") != "100":
             return 400, json.dumps({"rc": 102, "error": f"bad params {bad}"}), "application/json"
-        rows = spot_rows(st.data, st.spot_day, st.spot_symbols)
+        rows = spot_rows(st.data, st.spot_day, st.spot_symbols, st.spot_names)
         size = min(100, st.page_size)
         pn = int(p.get("pn", "1"))
         page = rows[(pn - 1) * size: pn * size]
@@ -392,10 +395,14 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, f"kline_day{adj}{year}={json.dumps(body, ensure_ascii=False)}", "text/html; charset=utf-8"
 
 
-def spot_rows(data: ReplayData, day: dt.date, symbols: list[str] | None) -> list[dict[str, Any]]:
+def spot_rows(data: ReplayData, day: dt.date, symbols: list[str] | None,
+              name_override: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """clist rows with exactly 31 keys in eastmoney's order (f1…f18 without f19, f20…f25, 7 extras)."""
     out = []
-    names = dict(zip(data.instruments["symbol"], data.instruments["name"], strict=True))
+    names = dict(zip(data.instruments["symbol"], data.instruments["name"], strict=True)) | (name_override or {})
+    # f9 (市盈率-动态) / f23 (市净率): STAND-INS taken from the sample's pe_ttm / pb_mrq of that day ("-" if none)
+    v = data.valuation[data.valuation["date"] == day].set_index("symbol")
+    ratios = {s: (r.pe_ttm, r.pb_mrq) for s, r in v.iterrows()}
     syms = symbols if symbols is not None else sorted(data._by_symbol)
     for sym in syms:
         b = data.bars(sym)
@@ -407,6 +414,7 @@ def spot_rows(data: ReplayData, day: dt.date, symbols: list[str] | None) -> list
             continue
         r = row.iloc[0]
         traded = int(r["trade_status"]) == 1
+        pe, pb = (round(float(x), 2) if not pd.isna(x) else "-" for x in ratios.get(sym, (None, None)))
         price: Any = float(r["close"]) if traded else "-"
         pc = float(r["preclose"])
         d: dict[str, Any] = {
@@ -414,11 +422,11 @@ def spot_rows(data: ReplayData, day: dt.date, symbols: list[str] | None) -> list
             "f4": round(r["close"] - pc, 2) if traded else "-", "f5": round(r["volume"] / 100) if traded else "-",
             "f6": float(r["amount"]) if traded and not pd.isna(r["amount"]) else "-",
             "f7": round((r["high"] - r["low"]) / pc * 100, 2) if traded else "-",
-            "f8": float(r["turnover"]) if traded and not pd.isna(r["turnover"]) else "-", "f9": 20.1, "f10": 1.0,
+            "f8": float(r["turnover"]) if traded and not pd.isna(r["turnover"]) else "-", "f9": pe, "f10": 1.0,
             "f11": 0.0, "f12": code, "f13": 1 if exch == "SH" else 0, "f14": names.get(sym) or code,
             "f15": float(r["high"]) if traded else "-", "f16": float(r["low"]) if traded else "-",
             "f17": float(r["open"]) if traded else "-", "f18": pc, "f20": 1.0e11, "f21": 1.0e11, "f22": 0.0,
-            "f23": 3.2, "f24": 1.0, "f25": 2.0, "f62": "-", "f115": "-", "f128": "-", "f136": "-", "f140": "-",
+            "f23": pb, "f24": 1.0, "f25": 2.0, "f62": "-", "f115": "-", "f128": "-", "f136": "-", "f140": "-",
             "f141": "-", "f152": 2}
         assert len(d) == 31
         out.append(d)
@@ -456,6 +464,7 @@ class ReplayServer:
             self.state.faults.clear()
         self.state.page_size = 100
         self.state.spot_symbols = None
+        self.state.spot_names = {}
 
 
 def pages(total: int, size: int) -> int:

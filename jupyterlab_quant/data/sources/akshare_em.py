@@ -12,6 +12,8 @@ Units and shapes (../reference/akshare.md §3–4):
   no 涨跌额, so preclose = previous close inside the fetched range.
 * ``stock_zh_a_spot_em``: ~57 pages of 100 (pagination and retries inside akshare; we call it with
   ``tries=1``); 成交量 in 手, 昨收 is the exchange reference price; suspended rows have NaN prices.
+  The same rows give the stock list (代码, 名称) and the day's valuation: 市盈率-动态 (f9, price over
+  annualised latest-report EPS — stored as ``pe_dynamic``, not as TTM) and 市净率 (f23 → ``pb_mrq``).
 * ``stock_zh_a_hist_min_em(period="1")``: the last 5 trading days only, 成交量 in 手, time = bar end.
 """
 
@@ -30,7 +32,8 @@ NAME = "eastmoney"
 HIST_COLUMNS = ["日期", "开盘", "收盘", "最高", "最低", "成交量", "成交额", "涨跌额", "换手率"]
 ETF_COLUMNS = ["日期", "开盘", "收盘", "最高", "最低", "成交量", "成交额", "涨跌额"]
 INDEX_COLUMNS = ["date", "open", "close", "high", "low", "volume", "amount"]
-SPOT_COLUMNS = ["代码", "名称", "最新价", "成交量", "成交额", "最高", "最低", "今开", "昨收", "换手率"]
+SPOT_COLUMNS = ["代码", "名称", "最新价", "成交量", "成交额", "最高", "最低", "今开", "昨收", "换手率", "市盈率-动态",
+                "市净率"]
 MINUTE_COLUMNS = ["时间", "开盘", "收盘", "最高", "最低", "成交量", "成交额"]
 TIMEOUT_S = 15.0
 
@@ -154,14 +157,20 @@ class EastmoneySource:
     @staticmethod
     def normalise_snapshot(raw: pd.DataFrame, day: dt.date) -> Snapshot:
         require_columns(raw, SPOT_COLUMNS, NAME, "stock_zh_a_spot_em", "*")
-        rows, suspended, names = [], [], {}
+        rows, suspended, names, val = [], [], {}, []
         for rec in raw[SPOT_COLUMNS].itertuples(index=False):
             code = str(rec[0]).zfill(6)
             try:
                 sym = f"{code}.{exchange_of_stock_code(code)}"
             except Exception:
                 continue
-            names[sym] = str(rec[1])
+            name = "" if pd.isna(rec[1]) else str(rec[1]).strip()
+            if name and name != "-":
+                names[sym] = name
+            pe, pb = pd.to_numeric(rec[10], errors="coerce"), pd.to_numeric(rec[11], errors="coerce")
+            if not (pd.isna(pe) and pd.isna(pb)):
+                val.append({"symbol": sym, "date": day, "pe_dynamic": None if pd.isna(pe) else float(pe),
+                            "pb_mrq": None if pd.isna(pb) else float(pb)})
             price, vol = rec[2], rec[3]
             if pd.isna(price) or pd.isna(vol) or vol <= 0 or pd.isna(rec[7]):
                 suspended.append(sym)
@@ -176,7 +185,8 @@ class EastmoneySource:
             bars["volume"] = bars["volume"].astype("int64")
             bars["trade_status"] = bars["trade_status"].astype("int8")
             check_volume_units(bars, NAME, "stock_zh_a_spot_em", "*")
-        return Snapshot(day, NAME, bars, suspended, names)
+        valuation = pd.DataFrame(val, columns=["symbol", "date", "pe_dynamic", "pb_mrq"])
+        return Snapshot(day, NAME, bars, suspended, names, valuation)
 
     # ---- minute --------------------------------------------------------------------------------
     def minute(self, symbol: str, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:

@@ -44,6 +44,8 @@ class Snapshot:
     bars: pd.DataFrame
     suspended: list[str]
     names: dict[str, str]
+    valuation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["symbol", "date", "pe_dynamic",
+                                                                                  "pb_mrq"]))
 
 
 class Source(Protocol):

@@ -101,3 +101,51 @@ def test_unknown_fund_is_a_clear_error(replay, home: Path, capsys, monkeypatch) 
     assert replay.count(path="pingzhongdata") == 1      # a 404 is not retried
     rc = jlq_inproc(home, "data", "update", "--kind", "fund", "--symbols", "16172", "--quiet")
     assert rc == 2 and "CODE.OF" in capsys.readouterr().err
+
+
+# ---- 3./4a. stock list and daily PE/PB from the snapshot ------------------------------------------------
+def test_symbols_refresh_names_boards_valuation(replay, home: Path, capsys, monkeypatch) -> None:
+    import json
+
+    import pandas as pd
+
+    import jupyterlab_quant.data.update as upd
+    from jupyterlab_quant.data.store import MarketStore
+    from tests.replay.server import ReplayData
+
+    monkeypatch.setattr(upd, "_today_shanghai", lambda: dt.datetime(2024, 6, 28, 16, 0))
+    store = MarketStore(home / "store")
+    data = ReplayData()
+    inst = data.instruments
+    store.write("instruments", inst[inst.symbol.isin(["600519.SH", "000002.SZ"])], origin="test")
+    replay.spot_names = {"600519.SH": "-", "000002.SZ": "ST万科"}   # a missing name and a rename
+    rc = jlq_inproc(home, "data", "symbols", "--refresh", "--kind", "stock", "--format", "json")
+    io = capsys.readouterr()
+    assert rc == 0, io.err
+    assert "代码表 instruments" in io.err and replay.history_requests() == 0
+    assert replay.count(path="clist") == 1 and all(h.params["pz"] == "100" for h in replay.hits)
+    listed = {r["symbol"]: r for r in json.loads(io.out)}
+    got = store.read("instruments").to_pandas().set_index("symbol")
+    traded = {s for s in data.stock[data.stock.date == dt.date(2024, 6, 28)].symbol}
+    assert traded <= set(got.index) and traded <= set(listed)
+    # a known name is never replaced by a missing one; list_date (not in the snapshot) is kept
+    assert got.loc["600519.SH", "name"] == "贵州茅台" and str(got.loc["600519.SH", "list_date"]) == "2001-08-27"
+    assert got.loc["000002.SZ", "name"] == "ST万科" and bool(got.loc["000002.SZ", "is_st"])
+    assert got.loc["000002.SZ", "list_date"] is not None and not pd.isna(got.loc["000002.SZ", "list_date"])
+    assert got.loc["300750.SZ", "board"] == "chinext" and got.loc["300750.SZ", "name"] == listed["300750.SZ"]["name"]
+    star = [s for s in traded if s.startswith("688")]
+    assert star and all(got.loc[s, "board"] == "star" for s in star)
+    val = store.read("valuation_1d").to_pandas().set_index("symbol")
+    want = data.valuation[data.valuation.date == dt.date(2024, 6, 28)].set_index("symbol")
+    assert len(val) == len(want) > 10
+    assert (val["pe_dynamic"] == want["pe_ttm"].round(2).reindex(val.index)).all()
+    assert (val["pb_mrq"] == want["pb_mrq"].round(2).reindex(val.index)).all()
+    assert val["pe_ttm"].isna().all()       # 市盈率-动态 is not stored as TTM
+
+
+def test_snapshot_update_also_refreshes_list_and_valuation(replay, make_updater) -> None:
+    upd = make_updater()
+    rep = upd.update_snapshot()
+    assert "估值 valuation_1d 2024-06-28" in rep.summary()
+    assert upd.store.read("valuation_1d").num_rows > 10
+    assert upd.store.read("instruments").num_rows >= upd.store.read("valuation_1d").num_rows
