@@ -273,7 +273,8 @@ def cmd_update(svc: Services, a: argparse.Namespace) -> int:
                 symbols = sorted(set(svc.store.read("fund_nav", columns=["symbol"]).column("symbol").to_pylist()))
             elif a.all:
                 inst = svc.store.read("instruments", columns=["symbol", "kind"]).to_pandas()
-                symbols = sorted(inst.loc[inst["kind"] == (a.kind or "stock"), "symbol"])
+                kind = "stock" if a.kind in (None, "fundamentals") else a.kind
+                symbols = sorted(inst.loc[inst["kind"] == kind, "symbol"])
             report = upd.update_daily(symbols, kind=a.kind, start=start, end=end, source=a.source, progress=bar)
     finally:
         if bar:
@@ -379,8 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--symbols", action="append", help="comma-separated symbols, e.g. 600519.SH,000001.SZ")
     up.add_argument("--all", action="store_true",
                     help="every instrument of --kind; stocks without --start use the whole-market snapshot")
-    up.add_argument("--kind", choices=["stock", "index", "etf", "futures", "fund"],
-                    help="instrument kind (default: from the instruments table, else stock)")
+    up.add_argument("--kind", choices=["stock", "index", "etf", "futures", "fund", "fundamentals"],
+                    help="instrument kind (default: from the instruments table, else stock); fund = open-end fund "
+                         "NAV (codes stored as CODE.OF); fundamentals = Sina 财务指标 of stocks (long format)")
     up.add_argument("--start", help="YYYY-MM-DD; default: continue after stored data (new symbols: 1 year back)")
     up.add_argument("--end", help="YYYY-MM-DD; default: the last closed trading session")
     up.add_argument("--freq", choices=["1d", "1m", "5m"], default="1d", help="bar frequency (1m: last 5 days)")

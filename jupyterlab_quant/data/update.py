@@ -45,8 +45,9 @@ from ..core.errors import InvalidInput, QuantError, SourceError, SourceUnavailab
 from ..core.types import board_of, split_symbol
 from .fetch import Fetcher, StateDB, request_counts
 from .ingest import validate
-from .schema import ADJ_FACTORS, BARS_1M, FUND_NAV, INSTRUMENTS, VALUATION_1D, get
+from .schema import ADJ_FACTORS, BARS_1M, FUND_NAV, FUNDAMENTALS, INSTRUMENTS, VALUATION_1D, get
 from .sources.akshare_em import EastmoneySource
+from .sources.akshare_fin import FinancialAbstractSource
 from .sources.akshare_fund import FundNavSource, fund_symbol
 from .sources.akshare_sina import SinaSource
 from .sources.akshare_tx import TencentSource
@@ -59,6 +60,7 @@ CLOSE_TIME = dt.time(15, 0)
 DEFAULT_LOOKBACK_DAYS = 365
 FACTOR_RTOL = 1e-4
 SOURCE_CHOICES = ("akshare", "sina", "tencent")
+ORIGIN_FIN = "sina:stock_financial_abstract"
 
 
 @dataclass(frozen=True)
@@ -129,14 +131,14 @@ class UpdateService:
     """Fills the store from internet sources; see the module docstring for the guarantees."""
 
     def __init__(self, store: MarketStore, fetcher: Fetcher, *, sources: Sequence[Source] | None = None,
-                 batch_symbols: int = 20, now: Callable[[], dt.datetime] = _today_shanghai) -> None:
+                 batch_symbols: int = 20, now: Callable[[], dt.datetime] | None = None) -> None:
         self.store = store
         self.fetcher = fetcher
         self.state: StateDB = fetcher.state
         self.sources: list[Source] = list(sources) if sources is not None else [
             EastmoneySource(fetcher), SinaSource(fetcher), TencentSource(fetcher)]
         self.batch_symbols = max(1, batch_symbols)
-        self.now = now
+        self.now: Callable[[], dt.datetime] = now or (lambda: _today_shanghai())   # looked up at call time
 
     # ---- helpers ----------------------------------------------------------------------------
     def chain(self, kind: str, source: str | None = None) -> list[Source]:
@@ -156,7 +158,7 @@ class UpdateService:
     def kinds_of(self, symbols: Sequence[str], default: str | None) -> dict[str, str]:
         if default is not None and default not in DATASET_OF_KIND:
             raise InvalidInput(f"尚不支持 {default} 的联网更新 (updating kind {default!r} is not implemented yet)",
-                               f"可用: {', '.join(DATASET_OF_KIND)}, fund")
+                               f"可用: {', '.join(DATASET_OF_KIND)}, fund, fundamentals")
         inst = self.store.read(INSTRUMENTS.name, columns=["symbol", "kind"]).to_pandas()
         known = dict(zip(inst["symbol"], inst["kind"], strict=True))
         out = {}
@@ -231,6 +233,8 @@ class UpdateService:
             raise InvalidInput("没有要更新的代码 (no symbols to update)", "用 --symbols 600519.SH,000001.SZ 或 --all")
         if kind == "fund":
             return self.update_fund(symbols, start=start, end=end, progress=progress)
+        if kind == "fundamentals":
+            return self.update_fundamentals(symbols, progress=progress)
         t0 = time.monotonic()
         req0 = request_counts()
         kinds = self.kinds_of(symbols, kind)
@@ -597,6 +601,60 @@ class UpdateService:
                     el = time.monotonic() - t0
                     progress(ProgressEvent(sym, i + 1, len(syms), el / (i + 1) * (len(syms) - i - 1), src.name,
                                            status))
+        finally:
+            report.http_requests = {h: n - req0.get(h, 0) for h, n in request_counts().items()
+                                    if n - req0.get(h, 0)}
+            report.seconds = time.monotonic() - t0
+        return report
+
+    # ---- financial indicators ---------------------------------------------------------------------------
+    def update_fundamentals(self, symbols: Sequence[str], *,
+                            progress: Callable[[ProgressEvent], None] | None = None) -> UpdateReport:
+        """``fundamentals`` (long: symbol, report_date, indicator, value, asof) from Sina's 关键指标.
+
+        One request per stock returns every report period. A stock checked on or after the last closed
+        session is up to date. ``asof`` is point-in-time safe: rows already stored keep their ``asof``;
+        only new report periods, new indicators and restated values (value changed) get today's date.
+        """
+        if not symbols:
+            raise InvalidInput("没有要更新的代码 (no symbols)", "例如 --kind fundamentals --symbols 600519.SH")
+        t0 = time.monotonic()
+        req0 = request_counts()
+        run_id = uuid.uuid4().hex[:12]
+        report = UpdateReport(run_id, FUNDAMENTALS.name, planned=len(symbols))
+        day = self._end_day(None)
+        today = self.now().date()
+        cov = self.state.coverage(FUNDAMENTALS.name)
+        src = FinancialAbstractSource(self.fetcher)
+        stored = self.store.read(FUNDAMENTALS.name, columns=["symbol", "report_date", "indicator", "value",
+                                                             "asof"]).to_pandas()
+        try:
+            for i, sym in enumerate(symbols):
+                if sym in cov and cov[sym][1] >= day:
+                    report.up_to_date += 1
+                    continue
+                try:
+                    frame = src.fundamentals(sym, today)
+                except QuantError as err:
+                    report.failures[sym] = err
+                    self.state.log(run_id, FUNDAMENTALS.name, sym, src.name, None, day, 0, "failed", err.message)
+                else:
+                    report.source_calls[src.name] += 1
+                    report.fetched += 1
+                    old = stored[stored["symbol"] == sym]
+                    m = frame.merge(old, on=["symbol", "report_date", "indicator"], how="left", suffixes=("", "_old"))
+                    same = m["value_old"].notna() & ((m["value"] - m["value_old"]).abs() <= 1e-9 * m["value"].abs())
+                    frame["asof"] = m["asof_old"].where(same, m["asof"]).to_numpy()
+                    changed = ~same.to_numpy()
+                    if changed.any():
+                        self.store.write(FUNDAMENTALS.name, frame[changed], origin=ORIGIN_FIN)
+                    report.rows += int(changed.sum())
+                    first = min(frame["report_date"]) if len(frame) else today
+                    self.state.extend_coverage(FUNDAMENTALS.name, [(sym, first, today, src.name)])
+                    self.state.log(run_id, FUNDAMENTALS.name, sym, src.name, None, today, int(changed.sum()), "ok")
+                if progress:
+                    progress(ProgressEvent(sym, i + 1, len(symbols), None, src.name,
+                                           "failed" if sym in report.failures else "ok"))
         finally:
             report.http_requests = {h: n - req0.get(h, 0) for h, n in request_counts().items()
                                     if n - req0.get(h, 0)}

@@ -231,6 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, (f'var KKE_ShareAmount_{code}=({{"data":[{{"date":"1990-01-01","amount":"100000.00"}}]}});'), js
         if host == "stock2.finance.sina.com.cn" and "InnerFuturesNewService.getDailyKLine" in path:
             return self.futures(p)
+        if host == "quotes.sina.cn" and path == "/cn/api/openapi.php/CompanyFinanceService.getFinanceReport2022":
+            return self.sina_finance(p)
         if host == "fund.eastmoney.com" and path.startswith("/pingzhongdata/") and path.endswith(".js"):
             return self.fund_js(path.rsplit("/", 1)[1][:-3])
         if host == "web.ifzq.gtimg.cn" and path == "/other/klineweb/klineWeb/weekTrends":
@@ -325,6 +327,63 @@ class _Handler(BaseHTTPRequestHandler):
                  "s": f"{0.0 if pd.isna(r.settle) else r.settle}"} for r in df.itertuples(index=False)]
         return 200, f"var _V21052021_4_12=({json.dumps(rows)});", "application/javascript"
 
+
+    # ---- Sina 关键指标 (stock_financial_abstract) -------------------------------------------------------
+    def sina_finance(self, p: dict[str, str]) -> tuple[int, str, str]:
+        """``getFinanceReport2022``: ``result.data.report_list`` keyed by report date, each with ``data`` =
+        items in display order, group header rows (item_value null) before their indicators.
+
+        Values are STAND-INS derived from the sample valuation at each quarter end (no financial
+        statements are in the sample): 基本每股收益 = close / pe_ttm, 每股净资产 = close / pb_mrq,
+        净资产收益率(ROE) = EPS / BVPS × 100, 营业总收入增长率 = YoY % change of close / ps_ttm; 资产负债率 and
+        总资产周转率 are null. The trailing 营运能力 row is there because akshare drops each group's last row.
+        """
+        expected = {"source": "gjzb", "type": "0", "page": "1", "num": "1000"}
+        if any(p.get(k) != v for k, v in expected.items()) or not p.get("paperCode", "").startswith("sh"):
+            return 400, json.dumps({"result": {"status": {"code": 1, "msg": "bad params"}}}), "application/json"
+        code = p["paperCode"][2:]
+        st = self.server.state
+        v = st.data.valuation
+        sym = next((s for s in (f"{code}.SH", f"{code}.SZ") if (v["symbol"] == s).any()), None)
+        if sym is None:
+            body = {"result": {"status": {"code": 0}, "data": {"report_list": {}}}}
+            return 200, json.dumps(body, ensure_ascii=False), "application/json"
+        bars = st.data.stock[st.data.stock["symbol"] == sym].set_index("date")["close"]
+        vs = v[v["symbol"] == sym].set_index("date").sort_index()
+        ends = sorted({(d.year, (d.month - 1) // 3) for d in vs.index})
+        reports: dict[str, Any] = {}
+        sps_prev: dict[tuple[int, int], float] = {}
+        for y, q in ends:
+            qend = dt.date(y, 3 * q + 3, 1) + dt.timedelta(days=40)
+            qend = qend.replace(day=1) - dt.timedelta(days=1)
+            rows = vs[vs.index <= qend]
+            if rows.empty or rows.index[-1] < qend - dt.timedelta(days=10):
+                continue
+            d, r = rows.index[-1], rows.iloc[-1]
+            close = float(bars.get(d, float("nan")))
+            eps, bvps, sps = close / r.pe_ttm, close / r.pb_mrq, close / r.ps_ttm
+            sps_prev[(y, q)] = sps
+            growth = (sps / sps_prev[(y - 1, q)] - 1) * 100 if (y - 1, q) in sps_prev else None
+
+            def item(title: str, value: float | None) -> dict[str, Any]:
+                return {"item_field": "", "item_title": title, "item_value": None if value is None else
+                        f"{value:.4f}", "item_display_type": 1, "item_display": "", "item_precise": "2",
+                        "item_group_no": 1, "item_tongbi": None}
+
+            items = [item("常用指标", None), item("基本每股收益", eps), item("每股净资产", bvps),
+                     item("每股指标", None), item("每股营业总收入", sps),
+                     item("盈利能力", None), item("净资产收益率(ROE)", eps / bvps * 100),
+                     item("成长能力", None), item("营业总收入增长率", growth),
+                     item("收益质量", None), item("销售现金流/营业收入", None),
+                     item("财务风险", None), item("资产负债率", None),
+                     item("营运能力", None), item("总资产周转率", None), item("应收账款周转天数", None)]
+            reports[qend.strftime("%Y%m%d")] = {"rType": "合并期末", "rCurrency": "CNY", "is_audit": "未审计",
+                                               "publish_date": (qend + dt.timedelta(days=30)).strftime("%Y%m%d"),
+                                               "data": items}
+        ordered = dict(sorted(reports.items(), reverse=True))
+        body = {"result": {"status": {"code": 0}, "data": {"report_date": [{"date_value": k} for k in ordered],
+                                                           "report_list": ordered}}}
+        return 200, json.dumps(body, ensure_ascii=False), "application/json"
 
     # ---- eastmoney 天天基金 pingzhongdata -------------------------------------------------------------
     def fund_js(self, code: str) -> tuple[int, str, str]:

@@ -25,6 +25,8 @@ CONTRACT = {
     "stock_zh_a_hist_tx": ["date", "open", "close", "high", "low", "volume", "turnover", "amount"],
     "fund_open_fund_info_em_nav": ["净值日期", "单位净值", "日增长率"],
     "fund_open_fund_info_em_acc": ["净值日期", "累计净值"],
+    # wide: 选项, 指标, then one "YYYYMMDD" column per report period (checked separately below)
+    "stock_financial_abstract": ["选项", "指标"],
 }
 
 
@@ -45,7 +47,11 @@ def test_column_sets(replay) -> None:
         "stock_zh_a_hist_tx": ak.stock_zh_a_hist_tx("sz000001", start_date="2024-06-03", end_date="2024-06-28"),
         "fund_open_fund_info_em_nav": ak.fund_open_fund_info_em("510300", indicator="单位净值走势"),
         "fund_open_fund_info_em_acc": ak.fund_open_fund_info_em("510300", indicator="累计净值走势"),
+        "stock_financial_abstract": ak.stock_financial_abstract("600519"),
     }
+    fin = got["stock_financial_abstract"]
+    assert all(len(str(c)) == 8 and str(c).isdigit() for c in fin.columns[2:])
+    got["stock_financial_abstract"] = fin.iloc[:, :2]
     for name, df in got.items():
         assert list(df.columns) == CONTRACT[name], name
         assert len(df) > 0, name

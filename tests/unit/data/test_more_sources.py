@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
+from jupyterlab_quant.core.errors import UnknownSymbol
 from tests.replay.server import Fault
 from tests.unit.data.test_update import _sample, jlq_inproc, sources_table
 
@@ -149,3 +152,37 @@ def test_snapshot_update_also_refreshes_list_and_valuation(replay, make_updater)
     assert "估值 valuation_1d 2024-06-28" in rep.summary()
     assert upd.store.read("valuation_1d").num_rows > 10
     assert upd.store.read("instruments").num_rows >= upd.store.read("valuation_1d").num_rows
+
+
+# ---- 4b. fundamentals (Sina 关键指标, long format, point-in-time asof) ---------------------------------
+def test_fundamentals_long_format_and_asof_kept(replay, home: Path, capsys, monkeypatch) -> None:
+    import jupyterlab_quant.data.update as upd
+    from jupyterlab_quant.data.store import MarketStore
+
+    monkeypatch.setattr(upd, "_today_shanghai", lambda: dt.datetime(2025, 4, 8, 16, 0))
+    args = ("data", "update", "--kind", "fundamentals", "--symbols", "600519.SH,000001.SZ", "--quiet")
+    assert jlq_inproc(home, *args) == 0, capsys.readouterr()
+    fin = [h for h in replay.hits if "getFinanceReport2022" in h.path]
+    assert [h.params["paperCode"] for h in fin] == ["sh600519", "sh000001"]   # akshare: 'sh' even for SZ
+    f = MarketStore(home / "store").read("fundamentals").to_pandas()
+    assert set(f["symbol"]) == {"600519.SH", "000001.SZ"}
+    m = f[(f.symbol == "600519.SH") & (f.report_date == dt.date(2024, 12, 31))].set_index("indicator")
+    assert {"基本每股收益", "每股净资产", "净资产收益率(ROE)", "营业总收入增长率"} <= set(m.index)
+    assert m.loc["净资产收益率(ROE)", "category"] == "盈利能力"
+    assert m.loc["净资产收益率(ROE)", "value"] == pytest.approx(
+        m.loc["基本每股收益", "value"] / m.loc["每股净资产", "value"] * 100, rel=1e-3)
+    assert f["value"].notna().all() and (f["asof"] == dt.date(2025, 4, 8)).all()
+    assert (f["source"] == "sina:stock_financial_abstract").all()
+    # same day: up to date, no request; a later day: refetched, but stored rows keep their asof
+    replay.hits.clear()
+    assert jlq_inproc(home, *args) == 0 and replay.count(path="getFinanceReport2022") == 0
+    monkeypatch.setattr(upd, "_today_shanghai", lambda: dt.datetime(2025, 4, 9, 16, 0))
+    assert jlq_inproc(home, *args) == 0 and replay.count(path="getFinanceReport2022") == 2
+    again = MarketStore(home / "store").read("fundamentals").to_pandas()
+    assert len(again) == len(f) and (again["asof"] == dt.date(2025, 4, 8)).all()
+
+
+def test_fundamentals_unknown_symbol(replay, make_updater) -> None:
+    rep = make_updater(now=dt.datetime(2025, 4, 8, 16, 0)).update_fundamentals(["600000.SH"])
+    err = rep.failures["600000.SH"]
+    assert isinstance(err, UnknownSymbol) and "600000.SH" in err.message and "sina" in err.message
