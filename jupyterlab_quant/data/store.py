@@ -37,6 +37,7 @@ from ..core.errors import ImportFormatError, StoreBusy, StoreCorrupt
 from .schema import DATASETS, Dataset, get
 
 ROW_GROUP = 65_536
+MAX_FILES_PER_PARTITION = 16  # appends beyond this merge the partition back into one sorted file
 GC_GRACE_S = 600.0
 
 
@@ -121,6 +122,12 @@ def _dedupe_keep_last(ds: Dataset, table: pa.Table) -> pa.Table:
     last = keyed.group_by(list(ds.key), use_threads=False).aggregate([("_i", "max")])
     keep = np.sort(last.column("_i_max").to_numpy())
     return table.take(pa.array(keep))
+
+
+def _shares_symbols(paths: list[str], new: pa.Table) -> bool:
+    """Whether any symbol of ``new`` already has rows in the partition files (reads one column)."""
+    existing = pq.read_table(paths, columns=["symbol"]).column("symbol")
+    return bool(pc.any(pc.is_in(pc.unique(new.column("symbol")), value_set=pc.unique(existing))).as_py())
 
 
 class MarketStore:
@@ -228,11 +235,19 @@ class MarketStore:
             for part in parts:
                 new = table.filter(pa.array(labels == part))
                 old_files = manifest.partitions.get(part, {}).get("files", [])
-                old = (pq.read_table([str(base / f) for f in old_files], schema=ds.schema)
-                       if old_files else ds.schema.empty_table())
+                paths = [str(base / f) for f in old_files]
+                if (old_files and new.num_rows and symbols is None and len(old_files) < MAX_FILES_PER_PARTITION
+                        and not _shares_symbols(paths, new)):
+                    # new symbols only (a backfill batch): append a file instead of rewriting the partition
+                    entry = manifest.partitions[part]
+                    entry["files"] = [*old_files, self._stage(ds, part, _sort(ds, new))]
+                    entry["rows"] = int(entry["rows"]) + new.num_rows
+                    written += 1
+                    continue
+                old = pq.read_table(paths, schema=ds.schema) if old_files else ds.schema.empty_table()
                 kept_old = old.filter(pc.invert(pc.is_in(old.column("symbol"), symbols))) if symbols else old
                 merged = _sort(ds, _dedupe_keep_last(ds, pa.concat_tables([kept_old, new])))
-                if len(old_files) == 1 and merged.equals(old):
+                if old_files and merged.equals(old if len(old_files) == 1 else _sort(ds, old)):
                     unchanged += 1
                     continue
                 if merged.num_rows == 0:

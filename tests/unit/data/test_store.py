@@ -117,3 +117,17 @@ def test_info_reports_rows_and_bytes(store: MarketStore) -> None:
     info = {r["dataset"]: r for r in store.info()}
     assert info["bars_1d"]["rows"] == 2 and info["bars_1d"]["bytes"] > 0
     assert info["bars_1m"]["rows"] == 0
+
+
+def test_new_symbols_are_appended_as_files_and_merged_when_they_overlap(store: MarketStore) -> None:
+    store.write("bars_1d", bars("600519.SH", ["2020-01-02", "2020-01-03"]))
+    store.write("bars_1d", bars("000001.SZ", ["2020-01-02"]))  # a backfill batch of new symbols
+    assert len(store.files("bars_1d")) == 2 and store.manifest("bars_1d").rows == 3
+    v = store.manifest("bars_1d").version
+    assert not store.write("bars_1d", bars("000001.SZ", ["2020-01-02"])).changed  # idempotent across files
+    assert store.manifest("bars_1d").version == v
+    store.write("bars_1d", bars("000001.SZ", ["2020-01-03"], close=9.0))  # overlaps: merge into one file
+    assert len(store.files("bars_1d")) == 1
+    t = store.read("bars_1d").to_pandas()
+    row = t[(t.symbol == "000001.SZ") & (t.date.astype(str) == "2020-01-03")]
+    assert len(t) == 4 and row["close"].tolist() == [9.0]
