@@ -286,6 +286,16 @@ def cmd_update(svc: Services, a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calendar(svc: Services, a: argparse.Namespace) -> int:
+    """`jlq data calendar [--refresh]`: the trading calendar the update planner uses."""
+    upd = svc.updater()
+    if a.refresh:
+        print(upd.refresh_calendar().summary())
+    cal = upd.calendar()
+    print(f"交易日历 trading calendar: {len(cal.days)} 天 days, {cal.first} … {cal.last}")
+    return 0
+
+
 def cmd_sources(svc: Services, a: argparse.Namespace) -> int:
     """`jlq data sources`: circuit state, last success/failure and counts per source (any process)."""
     upd = svc.updater()
@@ -391,6 +401,11 @@ def build_parser() -> argparse.ArgumentParser:
                          "sina / tencent = that source only")
     up.add_argument("--quiet", action="store_true", help="no progress bar")
     up.set_defaults(func=cmd_update)
+
+    cal = ds.add_parser("calendar", help="交易日历 trading calendar used by updates (bundled + refreshed)")
+    cal.add_argument("--refresh", action="store_true",
+                     help="从新浪刷新 merge Sina's trade dates (tool_trade_date_hist_sina) into $JLQ_HOME/state")
+    cal.set_defaults(func=cmd_calendar)
 
     src = ds.add_parser("sources", help="数据源健康 source health: circuit state, last success/failure")
     src.add_argument("--format", choices=["csv", "json", "table"], default="table", help="output format")

@@ -1,11 +1,11 @@
 """Incremental, resumable updates from internet sources: plan → fetch → normalise → validate → write.
 
 **Plan.** Per symbol, what is known is the union of the store's rows and the *coverage* record (the
-range already checked at a source, kept in ``state/sources.db``). Missing = trading days of
-``core.calendar.default_calendar()`` in [start, end] outside that interval. Coverage is what makes
-suspensions (停牌, absent from eastmoney/Sina) and delisted symbols known gaps: a range that was checked
-and came back empty is not asked for again. Nothing known → fetch [start, end] (start defaults to one
-year back).
+range already checked at a source, kept in ``state/sources.db``). Missing = trading days of the
+trading calendar (bundled + ``state/calendar.json``, see ``calendar_store.py``) in [start, end] outside
+that interval. Coverage is what makes suspensions (停牌, absent from eastmoney/Sina) and delisted symbols
+known gaps: a range that was checked and came back empty is not asked for again. Nothing known → fetch
+[start, end] (start defaults to one year back).
 
 **Fetch with fail-over.** Sources are tried in order per dataset (stocks: eastmoney → sina →
 tencent; indices: eastmoney → sina; ETFs: eastmoney; futures: sina). A source whose circuit is open
@@ -40,9 +40,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from ..core.calendar import default_calendar
+from ..core.calendar import TradingCalendar
 from ..core.errors import InvalidInput, QuantError, SourceError, SourceUnavailable, UnknownSymbol
 from ..core.types import board_of, split_symbol
+from .calendar_store import CalendarRefresh, calendar_path, load_calendar, refresh_calendar
 from .fetch import Fetcher, StateDB, request_counts
 from .ingest import validate
 from .schema import ADJ_FACTORS, BARS_1M, FUND_NAV, FUNDAMENTALS, INSTRUMENTS, VALUATION_1D, get
@@ -139,8 +140,24 @@ class UpdateService:
             EastmoneySource(fetcher), SinaSource(fetcher), TencentSource(fetcher)]
         self.batch_symbols = max(1, batch_symbols)
         self.now: Callable[[], dt.datetime] = now or (lambda: _today_shanghai())   # looked up at call time
+        self._calendar: tuple[tuple[int, int], TradingCalendar] | None = None
 
     # ---- helpers ----------------------------------------------------------------------------
+    def calendar(self) -> TradingCalendar:
+        """Bundled calendar extended by ``$JLQ_HOME/state/calendar.json`` (re-read when the file changes)."""
+        path = calendar_path(self.state.path.parent)
+        try:
+            token: tuple[int, int] = (path.stat().st_mtime_ns, path.stat().st_size)
+        except FileNotFoundError:
+            token = (0, 0)
+        if self._calendar is None or self._calendar[0] != token:
+            self._calendar = (token, load_calendar(self.state.path.parent))
+        return self._calendar[1]
+
+    def refresh_calendar(self) -> CalendarRefresh:
+        """Fetch Sina's trade-date list and merge it into ``state/calendar.json`` (``jlq data calendar --refresh``)."""
+        return refresh_calendar(self.fetcher, self.state.path.parent)
+
     def chain(self, kind: str, source: str | None = None) -> list[Source]:
         if source in (None, "", "akshare"):
             chosen = self.sources
@@ -168,14 +185,15 @@ class UpdateService:
         return out
 
     def _end_day(self, end: dt.date | None) -> dt.date:
-        cal = default_calendar()
+        cal = self.calendar()
         now = self.now()
         today = now.date()
         last_closed = today if (cal.is_trading_day(today) and now.time() >= CLOSE_TIME) else cal.previous(today)
         target = min(end, today) if end else today
         if target > cal.last:
             raise InvalidInput(f"结束日期 {target} 超出交易日历 ({cal.last}) (end beyond the trading calendar)",
-                               "升级 jupyterlab-quant/akshare 以获得新一年的交易日历，或调整 --end")
+                               "运行 jlq data calendar --refresh 获取新一年的交易日历（或升级 jupyterlab-quant），"
+                               "或调整 --end")
         day = cal.latest_on_or_before(target)
         if day is None:
             raise InvalidInput(f"{target} 之前没有交易日 (no trading day on or before {target})", "调整 --end")
@@ -186,7 +204,7 @@ class UpdateService:
     # ---- plan ---------------------------------------------------------------------------------
     def plan(self, symbols: Sequence[str], kinds: dict[str, str], start: dt.date | None,
              end: dt.date | None) -> list[SymbolPlan]:
-        cal = default_calendar()
+        cal = self.calendar()
         end_day = self._end_day(end)
         if start and start > end_day:
             raise InvalidInput(f"开始日期 {start} 晚于最近收盘交易日 {end_day} (start after the last closed session)",
@@ -392,7 +410,7 @@ class UpdateService:
         """Append ``day``'s bar (default: the last closed session) for every stock from one snapshot."""
         t0 = time.monotonic()
         req0 = request_counts()
-        cal = default_calendar()
+        cal = self.calendar()
         target = self._end_day(day)
         if day and target != day:
             raise InvalidInput(f"{day} 不是已收盘的交易日 (not a closed trading session; nearest: {target})",

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from .sina_klc import encode
+from .sina_klc import encode, encode_trade_dates
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -116,6 +116,14 @@ class ReplayState:
     spot_symbols: list[str] | None = None
     spot_names: dict[str, str] = field(default_factory=dict)   # symbol → 名称 override (e.g. "-" or a rename)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    extra_trade_dates: list[dt.date] = field(default_factory=list)   # e.g. a newly published year
+
+    def trade_dates(self) -> list[dt.date]:
+        """The bundled calendar (what Sina serves up to its last year) plus ``extra_trade_dates``."""
+        from jupyterlab_quant.core.calendar import default_calendar
+
+        return sorted({*default_calendar().days, *self.extra_trade_dates})
 
     def count(self, host: str = "", path: str = "") -> int:
         return sum(1 for h in self.hits if host in h.host and path in h.path)
@@ -224,6 +232,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self.sina_klc(path.split("/")[3], stock=True)
         if host == "finance.sina.com.cn" and path.endswith("/hisdata/klc_kl.js"):
             return self.sina_klc(path.split("/")[3], stock=False)
+        if host == "finance.sina.com.cn" and path == "/realstock/company/klc_td_sh.txt":
+            days = [d for d in self.server.state.trade_dates() if d != dt.date(1992, 5, 4)]   # Sina omits it
+            return 200, f'var datelist="{encode_trade_dates(days)}";', "text/plain; charset=utf-8"
         if host == "finance.sina.com.cn" and path.endswith("/hfq.js"):
             return self.sina_hfq(path.split("/")[3])
         if host == "stock.finance.sina.com.cn" and "StockService.getAmountBySymbol" in path:
@@ -524,6 +535,7 @@ class ReplayServer:
         self.state.page_size = 100
         self.state.spot_symbols = None
         self.state.spot_names = {}
+        self.state.extra_trade_dates = []
 
 
 def pages(total: int, size: int) -> int:

@@ -96,3 +96,44 @@ def encode(rows: list[tuple[dt.date, float, float, float, float, int, float]]) -
     for bit in (1, 1, 0, 0, 0):  # terminator: a row with no flags
         b.flag(bit)
     return b.text()
+
+
+TD_FORMAT = 139          # hk_js_decode: the "_139" decoder (function R) returns a list of dates
+TD_RUN_BITS = 4          # run lengths are 3 × 4 = 12-bit unsigned numbers
+
+
+def encode_trade_dates(days: list[dt.date]) -> str:
+    """Sina ``klc_td_sh.txt`` payload (the inverse of decoder R): walk the weekdays from the first trading
+    day to the last; the first run header starts on the first day, every later header sits on a
+    non-trading weekday (skipped) and gives the length of the run of trading days that follows
+    (a 0-length run for each extra holiday)."""
+    days = sorted(set(days))
+    base = dt.date(1970, 1, 1) + dt.timedelta(days=EPOCH_OFFSET)      # 1990-12-19 = day 0
+    num = [(d - base).days for d in days]
+    b = _Bits()
+    b.put(TD_FORMAT, 12)
+    b.put(63, 6)
+    b.put(num[0], 18)              # r.d = value − 1, then S(1) steps onto the first day
+    b.put(num[-1], 18)             # stop after this day
+    trading = set(num)
+    # runs[0] = the first run of trading days; every later value is announced on a holiday weekday and is
+    # the length of the run right after it (0 when the next weekday is a holiday too)
+    runs: list[int] = []
+    d, run = num[0], 0
+    while d <= num[-1]:
+        if d % 7 not in (3, 4):    # Saturday/Sunday are skipped by the decoder itself
+            if d in trading:
+                run += 1
+            else:
+                runs.append(run)
+                run = 0
+        d += 1
+    runs.append(run)
+    for i, v in enumerate(runs):
+        if i == 0:
+            b.flag(1)              # width change: run lengths use 3 × TD_RUN_BITS bits
+            b.n(TD_RUN_BITS)
+        else:
+            b.flag(0)
+        b.put(v, 3 * TD_RUN_BITS)
+    return b.text()

@@ -27,6 +27,7 @@ CONTRACT = {
     "fund_open_fund_info_em_acc": ["净值日期", "累计净值"],
     # wide: 选项, 指标, then one "YYYYMMDD" column per report period (checked separately below)
     "stock_financial_abstract": ["选项", "指标"],
+    "tool_trade_date_hist_sina": ["trade_date"],
 }
 
 
@@ -48,6 +49,7 @@ def test_column_sets(replay) -> None:
         "fund_open_fund_info_em_nav": ak.fund_open_fund_info_em("510300", indicator="单位净值走势"),
         "fund_open_fund_info_em_acc": ak.fund_open_fund_info_em("510300", indicator="累计净值走势"),
         "stock_financial_abstract": ak.stock_financial_abstract("600519"),
+        "tool_trade_date_hist_sina": ak.tool_trade_date_hist_sina(),
     }
     fin = got["stock_financial_abstract"]
     assert all(len(str(c)) == 8 and str(c).isdigit() for c in fin.columns[2:])

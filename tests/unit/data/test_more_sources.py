@@ -186,3 +186,39 @@ def test_fundamentals_unknown_symbol(replay, make_updater) -> None:
     rep = make_updater(now=dt.datetime(2025, 4, 8, 16, 0)).update_fundamentals(["600000.SH"])
     err = rep.failures["600000.SH"]
     assert isinstance(err, UnknownSymbol) and "600000.SH" in err.message and "sina" in err.message
+
+
+# ---- 5. trade calendar refresh ---------------------------------------------------------------------
+def test_calendar_refresh_extends_planner(replay, make_updater, home: Path, capsys) -> None:
+    import json
+
+    from jupyterlab_quant.core.calendar import default_calendar
+    from jupyterlab_quant.core.errors import InvalidInput
+
+    new_year = [dt.date(2027, 1, d) for d in (4, 5, 6, 7, 8, 11, 12)]
+    replay.extra_trade_dates = new_year
+    upd = make_updater(now=dt.datetime(2027, 1, 12, 16, 0))
+    with pytest.raises(InvalidInput, match="calendar --refresh"):
+        upd.plan(["600519.SH"], {"600519.SH": "stock"}, dt.date(2027, 1, 4), dt.date(2027, 1, 8))
+    assert jlq_inproc(home, "data", "calendar", "--refresh") == 0
+    out = capsys.readouterr().out
+    assert "新增 7 天" in out and "2027-01-12" in out
+    assert [h.path for h in replay.hits] == ["/realstock/company/klc_td_sh.txt"]
+    stored = json.loads((home / "state" / "calendar.json").read_text())
+    assert stored[0] == "19901219" and stored[-1] == "20270112" and "19920504" in stored   # akshare re-adds it
+    assert len(stored) == len(default_calendar().days) + 7
+    plan = upd.plan(["600519.SH"], {"600519.SH": "stock"}, dt.date(2027, 1, 4), dt.date(2027, 1, 8))
+    assert plan[0].ranges == [(dt.date(2027, 1, 4), dt.date(2027, 1, 8))]
+    assert upd.calendar().next(dt.date(2027, 1, 8)) == dt.date(2027, 1, 11)
+    assert default_calendar().last == dt.date(2026, 12, 31)        # core stays the bundled list
+
+
+def test_calendar_refresh_refuses_a_disagreeing_list(replay, make_updater, home: Path) -> None:
+    from jupyterlab_quant.core.errors import SourceFormatError
+
+    replay.extra_trade_dates = [dt.date(2024, 2, 12), dt.date(2024, 2, 13), dt.date(2024, 2, 14),
+                                dt.date(2024, 10, 1), dt.date(2024, 10, 2)]   # 春节/国庆 holidays as trading days
+    upd = make_updater()
+    with pytest.raises(SourceFormatError, match="disagrees with the bundled calendar"):
+        upd.refresh_calendar()
+    assert not (home / "state" / "calendar.json").exists()
