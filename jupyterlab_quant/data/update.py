@@ -556,6 +556,7 @@ class UpdateService:
             report.source_calls[em.name] += 1
             if not frame.empty:
                 frame = frame[frame["volume"] >= 0]
+                self._register_instruments([SymbolPlan(sym, "stock", BARS_1M.name, [], True)])
                 self.store.write(BARS_1M.name, frame, origin="stock_zh_a_hist_min_em")
                 report.rows += len(frame)
                 report.fetched += 1

@@ -80,6 +80,9 @@ class ReplayData:
         self.instruments = pd.read_parquet(sample / "instruments.parquet")
         self.etf = pd.read_parquet(sample / "etf_1d.parquet")
         self.valuation = pd.read_parquet(sample / "valuation_1d.parquet")
+        # 1-minute shape: the sample's real SSE Composite minutes (2016-01, 2020-07), served for any stock
+        # as stand-ins scaled to 1/100 of the index level (eastmoney keeps only the last 5 days anyway)
+        self.minute = pd.read_parquet(sample / "minute_1m.parquet")
         self.valuation["date"] = pd.to_datetime(self.valuation["date"]).dt.date
         self.etf["date"] = pd.to_datetime(self.etf["date"]).dt.date
         self._by_symbol = {s: g.reset_index(drop=True) for s, g in self.stock.groupby("symbol")}
@@ -118,6 +121,7 @@ class ReplayState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     extra_trade_dates: list[dt.date] = field(default_factory=list)   # e.g. a newly published year
+    minute_day: dt.date = dt.date(2020, 7, 15)   # last day of eastmoney's 5-day 1-minute window (trends2)
 
     def trade_dates(self) -> list[dt.date]:
         """The bundled calendar (what Sina serves up to its last year) plus ``extra_trade_dates``."""
@@ -226,6 +230,8 @@ class _Handler(BaseHTTPRequestHandler):
         js = "application/javascript; charset=utf-8"
         if host.endswith("eastmoney.com") and path == "/api/qt/stock/kline/get":
             return self.kline(p, fault)
+        if host.endswith("eastmoney.com") and path == "/api/qt/stock/trends2/get":
+            return self.trends2(p)
         if host.endswith("eastmoney.com") and path == "/api/qt/clist/get":
             return self.clist(p)
         if host == "finance.sina.com.cn" and path.endswith("/hisdata_klc2/klc_kl.js"):
@@ -251,6 +257,32 @@ class _Handler(BaseHTTPRequestHandler):
         if host == "proxy.finance.qq.com" and path == "/ifzqgtimg/appstock/app/newfqkline/get":
             return self.tx_kline(p)
         return 404, "<html>not found</html>", "text/html"
+
+    def trends2(self, p: dict[str, str]) -> tuple[int, str, str]:
+        """1-minute bars of the last 5 trading days up to ``state.minute_day`` (reference §3.3): 8-field
+        strings time, open, close, high, low, volume (手), amount, average; only the latest day has real
+        opens — earlier days show open 0, as upstream does."""
+        expected = {"fields1": "f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f11,f12,f13",
+                    "fields2": "f51,f52,f53,f54,f55,f56,f57,f58", "ut": "7eea3edcaed734bea9cbfc24409ed989",
+                    "ndays": "5", "iscr": "0"}
+        bad = {k: p.get(k) for k, v in expected.items() if p.get(k) != v}
+        if bad or "." not in p.get("secid", ""):
+            return 400, json.dumps({"rc": 102, "bad": bad}), "application/json"
+        st = self.server.state
+        m = st.data.minute
+        days = sorted({t.date() for t in m["ts"]} & set(d for d in st.trade_dates() if d <= st.minute_day))[-5:]
+        rows = m[m["ts"].dt.date.isin(days)].sort_values("ts")
+        trends = []
+        for r in rows.itertuples():
+            o, c, h, lo = (round(x / 100, 2) for x in (r.open, r.close, r.high, r.low))
+            vol = max(int(r.volume // 10_000), 0)            # index shares → a stock-sized volume in 手
+            amount = round(vol * 100 * c, 2)
+            shown_open = o if r.ts.date() == days[-1] else 0.0
+            trends.append(f"{r.ts:%Y-%m-%d %H:%M},{shown_open:.2f},{c:.2f},{h:.2f},{lo:.2f},{vol},{amount:.2f},{c:.3f}")
+        code = p["secid"].split(".", 1)[1]
+        body = {"rc": 0, "rt": 10, "data": {"code": code, "market": int(p["secid"][0]), "name": code,
+                                            "decimal": 2, "trendsTotal": len(trends), "trends": trends}}
+        return 200, json.dumps(body, ensure_ascii=False), "application/json; charset=utf-8"
 
     def kline(self, p: dict[str, str], fault: Fault | None) -> tuple[int, str, str]:
         st = self.server.state
