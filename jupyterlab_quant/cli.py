@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 
@@ -21,6 +20,7 @@ from .app import Services
 from .core.errors import InvalidInput, NotFound, QuantError, StoreBusy
 from .data.ingest import import_files, import_tdx, load_sample
 from .data.sources.csv_files import FORMATS
+from .progress import ProgressBar
 
 EXIT_CODES = ((InvalidInput, 2), (NotFound, 3), (StoreBusy, 4), (QuantError, 5))
 BAR_COLUMNS = ["symbol", "date", "open", "high", "low", "close", "volume", "amount", "preclose"]
@@ -42,11 +42,11 @@ def _print_frame(df: pd.DataFrame, fmt: str) -> None:
 
 
 def cmd_import(svc: Services, a: argparse.Namespace) -> int:
-    bar = _progress_bar(a.quiet)
+    bar = None if a.quiet else ProgressBar(unit="step")
     report = import_files(svc.store, a.paths, fmt=a.format, kind=a.kind, symbol=a.symbol,
-                          encoding=a.encoding, progress=bar)
+                          encoding=a.encoding, progress=bar.steps if bar else None)
     if bar:
-        bar.close()  # type: ignore[attr-defined]
+        bar.close()
     print(report.summary())
     return 0
 
@@ -59,11 +59,11 @@ def _split_list(values: list[str] | None) -> list[str] | None:
 
 
 def cmd_import_tdx(svc: Services, a: argparse.Namespace) -> int:
-    bar = _progress_bar(a.quiet)
+    bar = None if a.quiet else ProgressBar(unit="step")
     report = import_tdx(svc.store, a.vipdoc, symbols=_split_list(a.symbols), freqs=_split_list(a.freq),
-                        strict=a.strict, progress=bar)
+                        strict=a.strict, progress=bar.steps if bar else None)
     if bar:
-        bar.close()  # type: ignore[attr-defined]
+        bar.close()
     print(report.summary())
     if report.skipped:
         print(f"跳过 {len(report.skipped)} 个不导入的文件 (skipped files: bonds, B-shares, sector indices):")
@@ -74,24 +74,6 @@ def cmd_import_tdx(svc: Services, a: argparse.Namespace) -> int:
     for line in report.warnings:
         print(f"警告 warning: {line}", file=sys.stderr)
     return 0
-
-
-def _progress_bar(quiet: bool) -> Any:
-    if quiet:
-        return None
-    from tqdm import tqdm
-
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int, what: str) -> None:
-        if "bar" not in state:
-            state["bar"] = tqdm(total=total, unit="step", file=sys.stderr, leave=False)
-        bar = state["bar"]
-        bar.set_postfix_str(what[:40])
-        bar.update(done - bar.n)
-
-    update.close = lambda: state.get("bar") and state["bar"].close()  # type: ignore[attr-defined]
-    return update
 
 
 def cmd_bars(svc: Services, a: argparse.Namespace) -> int:
@@ -230,24 +212,6 @@ def cmd_lab(svc: Services, a: argparse.Namespace) -> int:
     return subprocess.call(cmd, env=env)
 
 
-def _update_progress(quiet: bool) -> Any:
-    if quiet:
-        return None
-    from tqdm import tqdm
-
-    state: dict[str, Any] = {}
-
-    def update(ev: Any) -> None:
-        if "bar" not in state:
-            state["bar"] = tqdm(total=ev.total, unit="sym", file=sys.stderr, leave=False)
-        bar = state["bar"]
-        bar.set_postfix_str(f"{ev.symbol} {ev.source or ''} {ev.status}"[:40])
-        bar.update(ev.done - bar.n)
-
-    update.close = lambda: state.get("bar") and state["bar"].close()  # type: ignore[attr-defined]
-    return update
-
-
 def cmd_update(svc: Services, a: argparse.Namespace) -> int:
     """`jlq data update`: incremental, resumable download through akshare with fail-over."""
     from .core.types import normalize_symbol, parse_range
@@ -258,7 +222,7 @@ def cmd_update(svc: Services, a: argparse.Namespace) -> int:
     symbols = raw_symbols if a.kind == "fund" else [normalize_symbol(s) for s in raw_symbols]
     if not symbols and not a.all:
         raise InvalidInput("需要 --symbols 或 --all (no symbols given)", "例如 --symbols 600519.SH,000001.SZ")
-    bar = _update_progress(a.quiet)
+    bar = None if a.quiet else ProgressBar()
     try:
         if a.freq == "5m":
             raise InvalidInput("5 分钟线尚无数据集 (no 5-minute dataset yet)", "用 --freq 1m，查询时再聚合为 5 分钟")
@@ -278,7 +242,7 @@ def cmd_update(svc: Services, a: argparse.Namespace) -> int:
             report = upd.update_daily(symbols, kind=a.kind, start=start, end=end, source=a.source, progress=bar)
     finally:
         if bar:
-            bar.close()  # type: ignore[attr-defined]
+            bar.close()
     print(report.summary())
     if report.failures:
         first = next(iter(report.failures.values()))

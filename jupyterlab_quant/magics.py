@@ -27,6 +27,16 @@ def _bars_parser() -> _Parser:
     return p
 
 
+def _update_parser() -> _Parser:
+    p = _Parser(prog="%quant_update", add_help=False)
+    p.add_argument("symbols", help="comma-separated, e.g. 600519.SH,000001.SZ")
+    p.add_argument("--start")
+    p.add_argument("--end")
+    p.add_argument("--kind")
+    p.add_argument("--source")
+    return p
+
+
 def _show_error(exc: QuantError) -> None:
     from IPython.display import HTML, display
 
@@ -45,6 +55,28 @@ class QuantMagics(Magics):
         except QuantError as exc:
             _show_error(exc)
             return None
+
+    @line_magic
+    def quant_update(self, line: str) -> Any:
+        """%quant_update 600519.SH,000001.SZ [--start D] [--end D] [--kind K] [--source S] → update report;
+        draws a progress bar (tqdm widget) while akshare downloads what the store is missing."""
+        from .core.types import normalize_symbol, parse_range
+        from .progress import ProgressBar
+
+        bar = ProgressBar(notebook=True)
+        try:
+            a = _update_parser().parse_args(shlex.split(line))
+            start, end = parse_range(a.start, a.end)
+            symbols = [normalize_symbol(s) for s in a.symbols.split(",") if s.strip()]
+            report = default_services().updater().update_daily(symbols, kind=a.kind, start=start, end=end,
+                                                               source=a.source, progress=bar)
+        except QuantError as exc:
+            _show_error(exc)
+            return None
+        finally:
+            bar.close()
+        print(report.summary())
+        return report
 
     @cell_magic
     def quantsql(self, line: str, cell: str) -> Any:

@@ -35,3 +35,21 @@ def test_magic_errors_are_messages_not_tracebacks(ip, capsys) -> None:
     assert ip.run_line_magic("bars", "999999.SH") is None
     assert ip.run_line_magic("bars", "--adjust") is None
     assert ip.run_cell_magic("quantsql", "", "DROP VIEW bars_1d") is None
+
+
+def test_quant_update_magic_downloads_through_akshare(replay, tmp_path, monkeypatch, capsys) -> None:
+    import datetime as dt
+
+    import jupyterlab_quant.data.update as upd
+
+    monkeypatch.setattr(upd, "_today_shanghai", lambda: dt.datetime(2024, 7, 1, 9, 0))
+    monkeypatch.setenv("JLQ_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(app_module, "_default", None)
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "jupyterlab_quant")
+    report = shell.run_line_magic("quant_update", "600519.SH --start 2024-01-01 --end 2024-01-31")
+    assert report is not None and report.fetched == 1 and not report.failures
+    df = shell.run_line_magic("bars", "600519.SH")
+    assert len(df) == 22 and df["date"].iloc[0].strftime("%Y-%m-%d") == "2024-01-02"
+    assert report.rows == 22 and "bars_1d" in capsys.readouterr().out  # the printed summary
+    assert shell.run_line_magic("quant_update", "600519.SH --start 2024-13-01") is None
