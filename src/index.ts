@@ -24,6 +24,8 @@ import { QuantClient } from './api';
 // ECharts are loaded on first use (see `execute`).
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { normalizeSettings, QuantConfig } from './config';
+// The command label is translated at activation, so the (small) catalogue is needed at once.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { createTrans, I18N_DOMAIN, resolveLanguage } from './i18n';
 import { candlestickIcon } from './icons';
 import type { MarketPanel } from './panels/market';
