@@ -86,6 +86,10 @@ class ReplayData:
         self.valuation["date"] = pd.to_datetime(self.valuation["date"]).dt.date
         self.etf["date"] = pd.to_datetime(self.etf["date"]).dt.date
         self._by_symbol = {s: g.reset_index(drop=True) for s, g in self.stock.groupby("symbol")}
+        # ETFs (fund_etf_hist_em uses the same kline endpoint): sample rows as traded days
+        etf = self.etf.assign(trade_status=1, is_st=False, turnover=float("nan"))
+        self._by_symbol.update({s: g.reset_index(drop=True) for s, g in etf.groupby("symbol")})
+        self.etf_symbols = set(etf["symbol"])
         self.extra: dict[str, pd.DataFrame] = {}   # synthetic symbols for benchmarks
         self.extra_base: dict[str, str] = {}       # synthetic symbol → sample symbol it copies
 
@@ -153,26 +157,28 @@ def _market(secid: str) -> tuple[str, list[str]]:
     return code, [f"{code}.SZ", f"{code}.BJ"]
 
 
-def _kline_rows(df: pd.DataFrame, fqt: str, factors: pd.Series | None, extra_field: bool) -> list[str]:
-    """11-field eastmoney strings: date, O, C, H, L, volume(手), amount, amplitude%, pct%, change, turnover%."""
+def _kline_rows(df: pd.DataFrame, fqt: str, factors: pd.Series | None, extra_field: bool,
+                decimals: int = 2) -> list[str]:
+    """11-field eastmoney strings: date, O, C, H, L, volume(手), amount, amplitude%, pct%, change, turnover%.
+    Prices carry ``decimals`` places (eastmoney's ``decimal``: 2 for stocks, 3 for ETFs)."""
     out = []
     mult = factors if (fqt == "2" and factors is not None) else pd.Series(1.0, index=df.index)
     prev_close: float | None = None
     for i, r in enumerate(df.itertuples(index=False)):
         k = float(mult.iloc[i])
-        o, c, h, lo = (round(x * k, 2) for x in (r.open, r.close, r.high, r.low))
+        o, c, h, lo = (round(x * k, decimals) for x in (r.open, r.close, r.high, r.low))
         if fqt == "2":
-            pc = prev_close if prev_close is not None else round((r.preclose or r.open) * k, 2)
+            pc = prev_close if prev_close is not None else round((r.preclose or r.open) * k, decimals)
         else:
             pc = float(r.preclose) if not pd.isna(r.preclose) else float(r.open)
-        change = round(c - pc, 2)
+        change = round(c - pc, decimals)
         amp = round((h - lo) / pc * 100, 2) if pc else 0.0
         pct = round(change / pc * 100, 2) if pc else 0.0
         lots = round(r.volume / 100)
         amount = float(r.amount) if not pd.isna(r.amount) else round(r.volume * r.close, 2)
         turn = float(r.turnover) if not pd.isna(r.turnover) else 0.0
-        fields = [str(r.date), f"{o:.2f}", f"{c:.2f}", f"{h:.2f}", f"{lo:.2f}", str(lots), f"{amount:.2f}",
-                  f"{amp:.2f}", f"{pct:.2f}", f"{change:.2f}", f"{turn:.2f}"]
+        fields = [str(r.date), f"{o:.{decimals}f}", f"{c:.{decimals}f}", f"{h:.{decimals}f}", f"{lo:.{decimals}f}",
+                  str(lots), f"{amount:.2f}", f"{amp:.2f}", f"{pct:.2f}", f"{change:.{decimals}f}", f"{turn:.2f}"]
         if extra_field:
             fields.append("0.00")
         out.append(",".join(fields))
@@ -322,7 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
                                              "decimal": 2, "dktotal": 0, "preKPrice": 0, "klines": []}}), \
                 "application/json"
         factors = st.data.factor_series(sym, df["date"]) if p["fqt"] == "2" else None
-        klines = _kline_rows(df, p["fqt"], factors, bool(fault and fault.mode == "extra_field"))
+        klines = _kline_rows(df, p["fqt"], factors, bool(fault and fault.mode == "extra_field"),
+                             3 if sym in st.data.etf_symbols else 2)
         body = {"rc": 0, "rt": 17, "svr": 183641822, "lt": 1, "full": 0, "dlmkts": "", "dsc": "0",
                 "data": {"code": code, "market": int(p["secid"][0]), "name": sym, "decimal": 2,
                          "dktotal": len(klines), "preKPrice": float(df["preclose"].iloc[0]), "klines": klines}}
