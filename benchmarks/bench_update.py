@@ -83,7 +83,8 @@ class BenchData(ReplayData):
         return pd.Series(f["factor"].to_numpy()[np.maximum(idx, 0)], index=dates.index)
 
 
-def fast_kline_rows(df: pd.DataFrame, fqt: str, factors: pd.Series | None, extra_field: bool) -> list[str]:
+def fast_kline_rows(df: pd.DataFrame, fqt: str, factors: pd.Series | None, extra_field: bool,
+                    decimals: int = 2) -> list[str]:
     """``tests.replay.server._kline_rows`` without ``itertuples``/``iloc`` per row: the same Python arithmetic
     on the same Python scalars, so the same strings (asserted by ``check_fast``), ≈3× faster. Without it the
     replay server's formatting of a 10-year kline (80–160 ms) would dominate the client's time."""
@@ -94,19 +95,19 @@ def fast_kline_rows(df: pd.DataFrame, fqt: str, factors: pd.Series | None, extra
     cols = [df[c].tolist() for c in ("date", "open", "close", "high", "low", "preclose", "volume", "amount",
                                      "turnover")]
     for k, date, op, cl, hi, lw, preclose, volume, amt, turnover in zip(ks, *cols, strict=True):
-        o, c, h, lo = (round(x * k, 2) for x in (op, cl, hi, lw))
+        o, c, h, lo = (round(x * k, decimals) for x in (op, cl, hi, lw))
         if fqt == "2":
-            pc = prev_close if prev_close is not None else round((preclose or op) * k, 2)
+            pc = prev_close if prev_close is not None else round((preclose or op) * k, decimals)
         else:
             pc = float(preclose) if not pd.isna(preclose) else float(op)
-        change = round(c - pc, 2)
+        change = round(c - pc, decimals)
         amp = round((h - lo) / pc * 100, 2) if pc else 0.0
         pct = round(change / pc * 100, 2) if pc else 0.0
         lots = round(volume / 100)
         amount = float(amt) if not pd.isna(amt) else round(volume * cl, 2)
         turn = float(turnover) if not pd.isna(turnover) else 0.0
-        fields = [str(date), f"{o:.2f}", f"{c:.2f}", f"{h:.2f}", f"{lo:.2f}", str(lots), f"{amount:.2f}",
-                  f"{amp:.2f}", f"{pct:.2f}", f"{change:.2f}", f"{turn:.2f}"]
+        fields = [str(date), f"{o:.{decimals}f}", f"{c:.{decimals}f}", f"{h:.{decimals}f}", f"{lo:.{decimals}f}",
+                  str(lots), f"{amount:.2f}", f"{amp:.2f}", f"{pct:.2f}", f"{change:.{decimals}f}", f"{turn:.2f}"]
         if extra_field:
             fields.append("0.00")
         out.append(",".join(fields))
