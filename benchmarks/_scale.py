@@ -413,3 +413,18 @@ def ensure_scale(spec: ScaleSpec, source: Path, rebuild: bool, log: Any = print)
             "build_s": timings, "built_at": dt.datetime.now().isoformat(timespec="seconds")}
     paths.meta.write_text(json.dumps(meta, indent=1))
     return paths, meta
+
+
+def machine_info(**versions: str) -> dict[str, Any]:
+    """The machine and library versions a benchmark ran on (shared by bench_store and bench_update)."""
+    import contextlib
+    import datetime as _dt
+    import platform
+
+    cpu = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
+        cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), "")
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {"nproc": os.cpu_count(), "cpu": cpu or platform.processor(), "ram_gib": round(mem / 2**30, 1),
+            "python": platform.python_version(), **versions, "os": platform.platform(terse=True),
+            "date": _dt.datetime.now().strftime("%Y-%m-%d %H:%M")}

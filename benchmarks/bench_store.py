@@ -20,12 +20,10 @@ wrong answer fails the run (exit status 1).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import gc
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -40,7 +38,7 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _scale import DEFAULT_SOURCE, ScalePaths, ScaleSpec, disk_usage, ensure_scale
+from _scale import DEFAULT_SOURCE, ScalePaths, ScaleSpec, disk_usage, ensure_scale, machine_info
 
 from jupyterlab_quant.data.query import QueryService
 from jupyterlab_quant.data.schema import BARS_1D
@@ -225,14 +223,8 @@ def same_returns(key: str, ours: tuple[np.ndarray, np.ndarray, np.ndarray], df: 
 
 # ---- the run -------------------------------------------------------------------------------------
 def machine() -> dict[str, Any]:
-    cpu = ""
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
-        cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), "")
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return {"nproc": os.cpu_count(), "cpu": cpu or platform.processor(), "ram_gib": round(mem / 2**30, 1),
-            "python": platform.python_version(), "duckdb": duckdb.__version__, "pyarrow": pa.__version__,
-            "pandas": pd.__version__, "numpy": np.__version__, "os": platform.platform(terse=True),
-            "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}
+    return machine_info(duckdb=duckdb.__version__, pyarrow=pa.__version__, pandas=pd.__version__,
+                        numpy=np.__version__)
 
 
 def plan_step(n_total: int, est_ms: float, budget_s: float, min_reps: int) -> int:

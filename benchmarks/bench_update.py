@@ -29,7 +29,6 @@ import datetime as dt
 import json
 import multiprocessing as mp
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -52,7 +51,14 @@ import pandas as pd  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.compute as pc  # noqa: E402
 import requests  # noqa: E402
-from _scale import DEFAULT_SOURCE, ScaleSpec, generate, load_pool, trading_calendar  # noqa: E402
+from _scale import (  # noqa: E402
+    DEFAULT_SOURCE,
+    ScaleSpec,
+    generate,
+    load_pool,
+    machine_info,
+    trading_calendar,
+)
 
 from tests.replay.routing import routed  # noqa: E402
 from tests.replay.server import SPOT_PARAMS, ReplayData, ReplayServer, _Handler, spot_rows  # noqa: E402
@@ -360,14 +366,7 @@ def loadavg() -> tuple[float, float, float]:
 def machine() -> dict[str, Any]:
     import akshare
 
-    cpu = ""
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
-        cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), "")
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return {"nproc": os.cpu_count(), "cpu": cpu or platform.processor(), "ram_gib": round(mem / 2**30, 1),
-            "python": platform.python_version(), "akshare": akshare.__version__, "pandas": pd.__version__,
-            "requests": requests.__version__, "os": platform.platform(terse=True),
-            "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M")}
+    return machine_info(akshare=akshare.__version__, pandas=pd.__version__, requests=requests.__version__)
 
 
 # ---- the run -------------------------------------------------------------------------------------------
