@@ -124,3 +124,31 @@ class SourceFormatError(SourceError):
     garbage JSON, a unit mismatch."""
 
     code = "source_format"
+
+
+class StrategyError(InvalidInput):
+    """The user's strategy failed: syntax error, no Strategy class, or an exception in its code.
+
+    ``traceback`` holds the strategy's own traceback text (frames of the user's file) for display.
+    """
+
+    code = "strategy_error"
+
+    def __init__(self, message: str, hint: str = "", traceback: str = "") -> None:
+        super().__init__(message, hint)
+        self.traceback = traceback
+
+    def to_dict(self) -> dict[str, str]:
+        return {**super().to_dict(), "traceback": self.traceback}
+
+
+class JobTimeout(QuantError):
+    """A job ran past its time limit and was stopped (CLI exit 5, job status failed)."""
+
+    code = "job_timeout"
+
+
+class Cancelled(QuantError):
+    """The user cancelled the job (job status cancelled)."""
+
+    code = "cancelled"

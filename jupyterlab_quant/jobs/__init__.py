@@ -1,0 +1,1 @@
+"""Background jobs (Dask distributed) with records in SQLite: queued → running → done/failed/cancelled."""

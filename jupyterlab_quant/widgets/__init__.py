@@ -1,0 +1,1 @@
+"""ipywidgets + bqplot components shared by notebooks, magics and Voila dashboards."""
