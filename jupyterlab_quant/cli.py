@@ -271,6 +271,78 @@ def cmd_sources(svc: Services, a: argparse.Namespace) -> int:
     return 0
 
 
+def _params(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"参数格式应为 k=v (bad --param): {item!r}", "例如 --param fast=5 --param slow=20")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def cmd_backtest_run(svc: Services, a: argparse.Namespace) -> int:
+    """`jlq backtest run FILE.py ...`: runs in this process, writes --json/--html, prints a summary."""
+    from pathlib import Path
+
+    from .backtest.engine import run_spec
+    from .backtest.spec import BacktestSpec
+
+    spec = BacktestSpec(symbols=tuple(_split_list(a.symbols) or ()), start=a.start, end=a.end,
+                        strategy_file=str(Path(a.file).resolve()), strategy_class=a.strategy, cash=a.cash,
+                        profile=a.profile, commission=a.commission, min_commission=a.min_commission,
+                        slippage=a.slippage, volume_cap=a.volume_cap,
+                        benchmark=None if a.benchmark in ("", "none") else a.benchmark,
+                        params=_params(a.param), timeout_s=a.timeout)
+    bar = None if a.quiet else ProgressBar(unit="%")
+    result = run_spec(spec, svc.query, home=svc.settings.home, progress=bar.fraction if bar else None)
+    if bar:
+        bar.close()
+    if a.json:
+        _write_text(a.json, result.to_json())
+    if a.html:
+        from .backtest.report import render_html
+
+        _write_text(a.html, render_html(result, lang=a.lang))
+    m = result.metrics
+    pct = lambda v: "—" if v is None else f"{v:+.2%}"  # noqa: E731
+    print(f"期末资产 final value {result.final_value:,.2f}  现金 cash {result.cash:,.2f}")
+    print(f"总收益 total {pct(m.get('total_return'))}  年化 annual {pct(m.get('annual_return'))}  "
+          f"最大回撤 max DD {pct(m.get('max_drawdown'))}  夏普 Sharpe "
+          f"{'—' if m.get('sharpe') is None else format(m['sharpe'], '.2f')}  "
+          f"成交 trades {len(result.trades)}  拒单 rejected {len(result.rejections)}")
+    return 0
+
+
+def _write_text(path: str, text: str) -> None:
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def cmd_profiles(svc: Services, a: argparse.Namespace) -> int:
+    from .backtest.profiles import Preset, ProfileStore
+
+    store = ProfileStore(svc.settings.home)
+    if a.action == "set":
+        if not a.name:
+            raise InvalidInput("需要配置名 (profile name required)",
+                               "jlq backtest profiles set NAME --commission 0.0002")
+        base = next((p for p in store.list() if p.name == a.name), Preset(a.name))
+        store.set(Preset(a.name, a.commission if a.commission is not None else base.commission_rate,
+                         a.min_commission if a.min_commission is not None else base.min_commission,
+                         a.slippage if a.slippage is not None else base.slippage,
+                         a.rounding or base.rounding, description=a.description or base.description))
+    elif a.action == "remove":
+        store.remove(a.name or "")
+    _print_frame(pd.DataFrame([p.to_dict() for p in store.list()]), a.format)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jlq", description="jupyterlab-quant: A 股量化研究工作站命令行 (A-share quant workstation CLI)")
@@ -383,6 +455,40 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     lab.add_argument("extra", nargs=argparse.REMAINDER, help="extra arguments passed to jupyter lab")
     lab.set_defaults(func=cmd_lab)
+
+    bt = sub.add_parser("backtest", help="回测 A-share backtests on Backtrader")
+    bs = bt.add_subparsers(dest="cmd", required=True)
+    run = bs.add_parser("run", help="运行回测 run a backtrader.Strategy file with A-share rules")
+    run.add_argument("file", help="策略文件 .py holding a backtrader.Strategy subclass")
+    run.add_argument("--strategy", help="策略类名 class name when the file has several")
+    run.add_argument("--symbols", action="append", required=True, help="代码, comma separated: 600519.SH,000001.SZ")
+    run.add_argument("--start", required=True, help="开始日期 YYYY-MM-DD")
+    run.add_argument("--end", required=True, help="结束日期 YYYY-MM-DD")
+    run.add_argument("--cash", type=float, default=1_000_000.0, help="初始资金 CNY (default 1,000,000)")
+    run.add_argument("--profile", default="default", help="券商配置 broker profile (jlq backtest profiles)")
+    run.add_argument("--commission", type=float, help="佣金率 override, e.g. 0.00025")
+    run.add_argument("--min-commission", type=float, help="最低佣金 override CNY, e.g. 5")
+    run.add_argument("--slippage", type=float, help="滑点 fraction of price, e.g. 0.001")
+    run.add_argument("--volume-cap", type=float, help="成交量占比上限 fill ≤ this fraction of bar volume")
+    run.add_argument("--benchmark", default="000300.SH", help="基准 benchmark symbol ('none' to skip)")
+    run.add_argument("--param", action="append", help="策略参数 k=v (repeatable)")
+    run.add_argument("--timeout", type=float, default=600.0, help="超时秒数 time limit in seconds")
+    run.add_argument("--json", help="结果 JSON 输出路径 write the result JSON here")
+    run.add_argument("--html", help="报告 HTML 输出路径 write the self-contained HTML report here")
+    run.add_argument("--lang", default="zh", choices=["zh", "en"], help="报告语言 report language")
+    run.add_argument("--quiet", action="store_true", help="不显示进度条 no progress bar")
+    run.set_defaults(func=cmd_backtest_run)
+
+    pf = bs.add_parser("profiles", help="券商费率配置 broker profiles: list | set NAME | remove NAME")
+    pf.add_argument("action", nargs="?", default="list", choices=["list", "set", "remove"])
+    pf.add_argument("name", nargs="?", help="配置名 profile name")
+    pf.add_argument("--commission", type=float, help="佣金率 commission rate, e.g. 0.00025")
+    pf.add_argument("--min-commission", type=float, help="最低佣金 CNY")
+    pf.add_argument("--slippage", type=float, help="滑点 fraction")
+    pf.add_argument("--rounding", choices=["half_up", "half_even", "up", "down"], help="费用取整 fee rounding")
+    pf.add_argument("--description", help="说明 description")
+    pf.add_argument("--format", choices=["table", "csv", "json"], default="table", help="输出格式")
+    pf.set_defaults(func=cmd_profiles)
     return p
 
 
@@ -397,6 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"错误 error: {exc.message}", file=sys.stderr)
         if exc.hint:
             print(f"提示 hint: {exc.hint}", file=sys.stderr)
+        if getattr(exc, "traceback", ""):
+            print(exc.traceback.rstrip(), file=sys.stderr)  # type: ignore[attr-defined]
         return next(code for cls, code in EXIT_CODES if isinstance(exc, cls))
     except BrokenPipeError:
         return 0

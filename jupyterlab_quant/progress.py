@@ -1,4 +1,4 @@
-"""Progress bars for update/import events: tqdm in a terminal, the tqdm widget in a notebook."""
+"""Progress bars for update/import/backtest events: tqdm in a terminal, the tqdm widget in a notebook."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ class ProgressBar:
     def steps(self, done: int, total: int, what: str) -> None:
         """The ``(done, total, what)`` callback form used by file imports."""
         self._draw(total, done, what)
+
+    def fraction(self, value: float) -> None:
+        """The ``0..1`` callback form used by backtests (drawn as percent)."""
+        self._draw(100, int(value * 100), "")
 
     def _draw(self, total: int, done: int, label: str) -> None:
         if self._bar is None:
