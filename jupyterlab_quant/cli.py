@@ -271,29 +271,14 @@ def cmd_sources(svc: Services, a: argparse.Namespace) -> int:
     return 0
 
 
-def _params(items: list[str] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(f"参数格式应为 k=v (bad --param): {item!r}", "例如 --param fast=5 --param slow=20")
-        out[key.strip()] = value.strip()
-    return out
-
-
 def cmd_backtest_run(svc: Services, a: argparse.Namespace) -> int:
     """`jlq backtest run FILE.py ...`: runs in this process, writes --json/--html, prints a summary."""
     from pathlib import Path
 
     from .backtest.engine import run_spec
-    from .backtest.spec import BacktestSpec
+    from .backtest.options import spec_from_options
 
-    spec = BacktestSpec(symbols=tuple(_split_list(a.symbols) or ()), start=a.start, end=a.end,
-                        strategy_file=str(Path(a.file).resolve()), strategy_class=a.strategy, cash=a.cash,
-                        profile=a.profile, commission=a.commission, min_commission=a.min_commission,
-                        slippage=a.slippage, volume_cap=a.volume_cap,
-                        benchmark=None if a.benchmark in ("", "none") else a.benchmark,
-                        params=_params(a.param), timeout_s=a.timeout)
+    spec = spec_from_options(a, strategy_file=str(Path(a.file).resolve()))
     bar = None if a.quiet else ProgressBar(unit="%")
     result = run_spec(spec, svc.query, home=svc.settings.home, progress=bar.fraction if bar else None)
     if bar:
@@ -456,23 +441,13 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("extra", nargs=argparse.REMAINDER, help="extra arguments passed to jupyter lab")
     lab.set_defaults(func=cmd_lab)
 
+    from .backtest.options import add_spec_options
+
     bt = sub.add_parser("backtest", help="回测 A-share backtests on Backtrader")
     bs = bt.add_subparsers(dest="cmd", required=True)
     run = bs.add_parser("run", help="运行回测 run a backtrader.Strategy file with A-share rules")
     run.add_argument("file", help="策略文件 .py holding a backtrader.Strategy subclass")
-    run.add_argument("--strategy", help="策略类名 class name when the file has several")
-    run.add_argument("--symbols", action="append", required=True, help="代码, comma separated: 600519.SH,000001.SZ")
-    run.add_argument("--start", required=True, help="开始日期 YYYY-MM-DD")
-    run.add_argument("--end", required=True, help="结束日期 YYYY-MM-DD")
-    run.add_argument("--cash", type=float, default=1_000_000.0, help="初始资金 CNY (default 1,000,000)")
-    run.add_argument("--profile", default="default", help="券商配置 broker profile (jlq backtest profiles)")
-    run.add_argument("--commission", type=float, help="佣金率 override, e.g. 0.00025")
-    run.add_argument("--min-commission", type=float, help="最低佣金 override CNY, e.g. 5")
-    run.add_argument("--slippage", type=float, help="滑点 fraction of price, e.g. 0.001")
-    run.add_argument("--volume-cap", type=float, help="成交量占比上限 fill ≤ this fraction of bar volume")
-    run.add_argument("--benchmark", default="000300.SH", help="基准 benchmark symbol ('none' to skip)")
-    run.add_argument("--param", action="append", help="策略参数 k=v (repeatable)")
-    run.add_argument("--timeout", type=float, default=600.0, help="超时秒数 time limit in seconds")
+    add_spec_options(run)
     run.add_argument("--json", help="结果 JSON 输出路径 write the result JSON here")
     run.add_argument("--html", help="报告 HTML 输出路径 write the self-contained HTML report here")
     run.add_argument("--lang", default="zh", choices=["zh", "en"], help="报告语言 report language")

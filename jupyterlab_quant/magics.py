@@ -1,4 +1,5 @@
-"""IPython magics: ``%bars`` and ``%%quantsql`` — parse arguments, call the services, return a DataFrame."""
+"""IPython magics: ``%bars``, ``%%quantsql``, ``%quant_update`` and ``%%backtest`` — parse arguments, call the
+services, display the outcome (DataFrame, progress bar, report widget)."""
 
 from __future__ import annotations
 
@@ -37,11 +38,28 @@ def _update_parser() -> _Parser:
     return p
 
 
+def _backtest_parser() -> _Parser:
+    from .backtest.options import add_spec_options
+
+    p = _Parser(prog="%%backtest", add_help=False)
+    add_spec_options(p)
+    p.add_argument("--name", default="_backtest", help="variable that receives the BacktestResult")
+    p.add_argument("--html", help="also write the self-contained HTML report to this path")
+    p.add_argument("--lang", default="zh", choices=["zh", "en"])
+    p.add_argument("--no-widget", action="store_true", help="return the result without displaying the widget")
+    return p
+
+
 def _show_error(exc: QuantError) -> None:
+    from html import escape
+
     from IPython.display import HTML, display
 
-    hint = f"<br><small>提示: {exc.hint}</small>" if exc.hint else ""
-    display(HTML(f'<div class="jlq-error" style="color:var(--jp-error-color1)">错误: {exc.message}{hint}</div>'))
+    hint = f"<br><small>提示: {escape(exc.hint)}</small>" if exc.hint else ""
+    tb = getattr(exc, "traceback", "")
+    pre = f"<pre>{escape(tb)}</pre>" if tb else ""
+    display(HTML(f'<div class="jlq-error" style="color:var(--jp-error-color1)">错误: {escape(exc.message)}'
+                 f"{hint}{pre}</div>"))
 
 
 @magics_class
@@ -98,6 +116,45 @@ class QuantMagics(Magics):
             self.shell.user_ns[target] = df  # type: ignore[union-attr]
             return None
         return df
+
+
+    @cell_magic
+    def backtest(self, line: str, cell: str) -> Any:
+        """%%backtest --symbols 600519.SH --start 2020-01-02 --end 2020-12-31 [--cash C] [--profile P]
+        [--param k=v ...] [--strategy CLASS] [--benchmark B] [--name VAR] [--html OUT.html]
+
+        The cell holds a ``backtrader.Strategy`` subclass. Runs with the A-share rules, draws a progress
+        bar, then shows the report widget; the result is stored in ``VAR`` (default ``_backtest``)."""
+        from .backtest.engine import run_spec
+        from .backtest.options import spec_from_options
+        from .progress import ProgressBar
+
+        bar = ProgressBar(notebook=True, unit="%")
+        try:
+            a = _backtest_parser().parse_args(shlex.split(line))
+            svc = default_services()
+            spec = spec_from_options(a, strategy_source=cell, label="%%backtest")
+            result = run_spec(spec, svc.query, home=svc.settings.home, progress=bar.fraction)
+        except QuantError as exc:
+            _show_error(exc)
+            return None
+        finally:
+            bar.close()
+        self.shell.user_ns[a.name] = result  # type: ignore[union-attr]
+        if a.html:
+            from pathlib import Path
+
+            from .backtest.report import render_html
+
+            Path(a.html).write_text(render_html(result, lang=a.lang), encoding="utf-8")
+        if a.no_widget:
+            return result
+        from IPython.display import display
+
+        from .widgets.backtest import report_widget
+
+        display(report_widget(result, lang=a.lang))
+        return None
 
 
 def register(ipython: Any) -> None:

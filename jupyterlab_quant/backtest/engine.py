@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import inspect
 import io
 import time
 from collections.abc import Callable
@@ -94,16 +95,25 @@ def resolve_preset(spec: BacktestSpec, home: Path | None) -> Preset:
 
 def run_spec(spec: BacktestSpec, query: QueryService, *, progress: Callable[[float], None] | None = None,
              should_stop: Callable[[], bool] | None = None, home: Path | None = None,
-             calendar: TradingCalendar | None = None) -> BacktestResult:
+             calendar: TradingCalendar | None = None, strategy_cls: type | None = None) -> BacktestResult:
     """Run ``spec`` in this process. Raises StrategyError (with the user's traceback), InvalidInput,
-    NotFound/NoData, Cancelled or JobTimeout; never returns a half-built result."""
+    NotFound/NoData, Cancelled or JobTimeout; never returns a half-built result.
+
+    ``strategy_cls`` (Python API only) runs an already-defined class instead of loading the source.
+    """
     t0 = time.perf_counter()
     preset = resolve_preset(spec, home)
     profile = preset.broker_profile(spec.commission, spec.min_commission)
     slippage = preset.slippage if spec.slippage is None else spec.slippage
     filename = spec.strategy_file or "<strategy>"
-    source = spec.strategy_source if spec.strategy_source is not None else read_source(filename)
-    cls = load_strategy(source, filename, spec.strategy_class)
+    if strategy_cls is not None:
+        if not (isinstance(strategy_cls, type) and issubclass(strategy_cls, bt.Strategy)):
+            raise StrategyError(f"{strategy_cls!r} 不是 backtrader.Strategy 子类 (not a Strategy class)", "")
+        cls = strategy_cls
+        filename = getattr(inspect.getmodule(cls), "__file__", None) or filename
+    else:
+        source = spec.strategy_source if spec.strategy_source is not None else read_source(filename)
+        cls = load_strategy(source, filename, spec.strategy_class)
     params = resolve_params(cls, spec.params)
     if calendar is None:
         if home is not None:
