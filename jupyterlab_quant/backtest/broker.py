@@ -90,7 +90,8 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
         self.day: dt.date | None = None
         self._books: dict[str, _Book] = {}
         self._limits: dict[tuple[str, dt.date], LimitPrices | None] = {}
-        self._last_factor: dict[str, float] = {}
+        self._ex_next: dict[str, int] = {}
+        self._stamp: float | None = None
         self._bar_index = 0
 
     # ---- setup ----------------------------------------------------------------------------------
@@ -160,28 +161,31 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
 
     # ---- the day loop ---------------------------------------------------------------------------
     def next(self) -> None:
-        days = [d.datetime.date(0) for d in self.infos if len(d)]
-        today = max(days) if days else None
-        if today is not None and today != self.day:
+        stamp = max((d.datetime[0] for d in self.infos if len(d)), default=None)
+        if stamp is not None and stamp != self._stamp:
+            self._stamp = stamp
+            today = bt.num2date(stamp).date()
             self.day = today
             self._bar_index += 1
-            self._limits = {k: v for k, v in self._limits.items() if k[1] == today}
-            self._corporate_actions(today)
+            self._limits.clear()
+            self._corporate_actions(stamp, today)
         super().next()
 
-    def _corporate_actions(self, today: dt.date) -> None:
+    def _corporate_actions(self, stamp: float, today: dt.date) -> None:
+        """Apply every ex-date (除权除息) a symbol passed since its previous bar to its holding."""
         for data, info in self.infos.items():
-            if not len(data) or data.datetime.date(0) != today:
+            events = info.ex_events
+            i = self._ex_next.get(info.symbol, 0)
+            if i >= len(events) or not len(data) or data.datetime[0] != stamp or events[i][0] > today:
                 continue
-            f = info.factor_on(today)
-            prev = self._last_factor.get(info.symbol)
-            self._last_factor[info.symbol] = f
-            if prev is None or abs(f / prev - 1) < 1e-9:
-                continue
+            ratio = 1.0
+            while i < len(events) and events[i][0] <= today:
+                ratio *= events[i][1]
+                i += 1
+            self._ex_next[info.symbol] = i
             pos = self.positions[data]
-            if pos.size <= 0:
+            if pos.size <= 0 or abs(ratio - 1) < 1e-9:
                 continue
-            ratio = f / prev
             exact = pos.size * ratio
             new = math.floor(exact + 1e-6)
             ref = float(data.preclose[0]) if math.isfinite(float(data.preclose[0])) else float(data.open[0])
