@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .core.settings import Settings
@@ -10,6 +11,7 @@ from .data.query import QueryService
 from .data.store import MarketStore
 
 if TYPE_CHECKING:
+    from .backtest.service import BacktestService
     from .data.fetch import FetchPolicy
     from .data.update import UpdateService
 
@@ -19,6 +21,8 @@ class Services:
     settings: Settings
     store: MarketStore
     query: QueryService
+    _backtests: BacktestService | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Services:
@@ -33,6 +37,24 @@ class Services:
 
         fetcher = Fetcher(StateDB(self.settings.home / "state" / "sources.db"), policy)
         return UpdateService(self.store, fetcher, batch_symbols=batch_symbols)
+
+    @property
+    def backtests(self) -> BacktestService:
+        """Backtest jobs (records in ``$JLQ_HOME/state/jobs.db``), created on first use; the Dask cluster
+        starts on the first submit."""
+        with self._lock:
+            if self._backtests is None:
+                from .backtest.service import BacktestService
+
+                self._backtests = BacktestService(self.settings, self.query)
+            return self._backtests
+
+    def close(self) -> None:
+        """Stop background resources (the Dask client/cluster of backtest jobs)."""
+        with self._lock:
+            svc, self._backtests = self._backtests, None
+        if svc is not None:
+            svc.close()
 
 
 _default: Services | None = None

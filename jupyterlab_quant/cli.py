@@ -299,6 +299,40 @@ def cmd_backtest_run(svc: Services, a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backtest_optimize(svc: Services, a: argparse.Namespace) -> int:
+    """`jlq backtest optimize FILE.py --grid k=v1,v2 ...`: grid points as Dask tasks, ranked by --metric."""
+    from pathlib import Path
+
+    from .backtest.optimize import SUMMARY_KEYS, optimize, parse_grid
+    from .backtest.options import spec_from_options
+    from .jobs.runner import JobRunner
+    from .jobs.store import JobStore
+
+    spec = spec_from_options(a, strategy_file=str(Path(a.file).resolve()))
+    from .backtest.strategy import read_source
+
+    spec = spec.with_overrides(strategy_source=read_source(spec.strategy_file or ""))
+    grid = parse_grid(a.grid or [])
+    if not grid:
+        raise InvalidInput("需要至少一个 --grid (no grid)", "例如 --grid fast=5,10,20 --grid slow=30:90:30")
+    runner = JobRunner(JobStore(svc.settings.home / "state" / "jobs.db"),
+                       scheduler_address=a.scheduler or svc.settings.scheduler_address,
+                       n_workers=a.workers or svc.settings.backtest_workers)
+    bar = None if a.quiet else ProgressBar(unit="%")
+    try:
+        rows = optimize(spec, grid, client=runner.client(), home=svc.settings.home, metric=a.metric,
+                        progress=bar.fraction if bar else None)
+    finally:
+        if bar:
+            bar.close()
+        runner.close()
+    table = pd.DataFrame([{**{f"param.{k}": v for k, v in r["params"].items() if k in grid},
+                           **{k: r.get(k) for k in ("final_value", *SUMMARY_KEYS, "error") if k in r}}
+                          for r in rows[: a.top]])
+    _print_frame(table, a.format)
+    return 0
+
+
 def _write_text(path: str, text: str) -> None:
     from pathlib import Path
 
@@ -453,6 +487,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lang", default="zh", choices=["zh", "en"], help="报告语言 report language")
     run.add_argument("--quiet", action="store_true", help="不显示进度条 no progress bar")
     run.set_defaults(func=cmd_backtest_run)
+
+    opt = bs.add_parser("optimize", help="参数优化 grid search of strategy params on Dask, ranked by a metric")
+    opt.add_argument("file", help="策略文件 .py holding a backtrader.Strategy subclass")
+    add_spec_options(opt)
+    opt.add_argument("--grid", action="append", help="参数网格 k=v1,v2,v3 or k=start:stop:step (repeatable)")
+    opt.add_argument("--metric", default="sharpe", help="排序指标 rank by: sharpe, total_return, max_drawdown, …")
+    opt.add_argument("--top", type=int, default=20, help="显示前 N 个 show the best N rows")
+    opt.add_argument("--workers", type=int, help="本地 Dask 进程数 local worker processes")
+    opt.add_argument("--scheduler", help="远程 Dask 调度器 address of a remote scheduler (tcp://host:8786)")
+    opt.add_argument("--format", choices=["table", "csv", "json"], default="table", help="输出格式")
+    opt.add_argument("--quiet", action="store_true", help="不显示进度条 no progress bar")
+    opt.set_defaults(func=cmd_backtest_optimize)
 
     pf = bs.add_parser("profiles", help="券商费率配置 broker profiles: list | set NAME | remove NAME")
     pf.add_argument("action", nargs="?", default="list", choices=["list", "set", "remove"])

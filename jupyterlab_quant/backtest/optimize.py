@@ -8,7 +8,7 @@ A combination whose strategy raises is a row with its error, never a failed swee
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,7 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[str]]:
     return grid
 
 
-def grid_specs(base: BacktestSpec, grid: dict[str, Sequence[Any]]) -> list[BacktestSpec]:
+def grid_specs(base: BacktestSpec, grid: Mapping[str, Sequence[Any]]) -> list[BacktestSpec]:
     keys = list(grid)
     combos = list(itertools.product(*(grid[k] for k in keys)))
     if len(combos) > MAX_COMBINATIONS:
@@ -86,7 +86,7 @@ def rank(rows: list[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
     return sorted(rows, key=key)
 
 
-def optimize(base: BacktestSpec, grid: dict[str, Sequence[Any]], *, client: Any, home: Path | None,
+def optimize(base: BacktestSpec, grid: Mapping[str, Sequence[Any]], *, client: Any, home: Path | None,
              metric: str = "sharpe", progress: Callable[[float], None] | None = None) -> list[dict[str, Any]]:
     """Run every grid point on the Dask ``client``; rows ranked best first by ``metric``."""
     if metric not in SUMMARY_KEYS:

@@ -69,7 +69,7 @@ def load_strategy(source: str, filename: str = "<strategy>", class_name: str | N
                             "定义 class MyStrategy(bt.Strategy): ... 并实现 next()")
     if len(found) > 1:
         raise StrategyError(f"{filename} 中有多个策略类: {', '.join(found)} (several Strategy classes)",
-                            "用 --strategy 指定其中一个")
+                            "指定其中一个: CLI --strategy NAME, REST strategy_class, 或 API strategy_class=")
     return next(iter(found.values()))
 
 

@@ -1,6 +1,9 @@
-"""Settings as a frozen dataclass: where the data root is and how the store behaves.
+"""Settings as a frozen dataclass: where the data root is, how the store behaves, how jobs run.
 
-``JLQ_HOME`` chooses the data root; default ``~/.jlq`` (documented in README).
+``JLQ_HOME`` chooses the data root; default ``~/.jlq`` (documented in README). Backtest jobs run on a
+Dask ``LocalCluster`` of ``backtest_workers`` processes, or on the scheduler at ``scheduler_address``;
+the newest ``reports_keep`` finished backtests stay listed (older ones are archived); a job running
+longer than its ``timeout_s`` (default ``job_timeout_s``) is stopped.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(os.path.expanduser(DEFAULT_HOME)))
     lock_timeout_s: float = 30.0
     hot_cache: bool = True
+    scheduler_address: str | None = None
+    backtest_workers: int = 2
+    reports_keep: int = 100
+    job_timeout_s: float = 600.0
 
     @property
     def store_dir(self) -> Path:

@@ -19,6 +19,7 @@ from jupyter_server.base.handlers import APIHandler
 from ..app import Services
 from ..core.errors import InvalidInput, NotFound, QuantError, StoreBusy
 from ..core.types import Adjust, Freq, parse_enum
+from ..jobs import JobNotReady, JobsUnavailable
 from .jobs import UpdateJob, UpdateJobs
 from .models import API_VERSION, bars_payload
 
@@ -27,7 +28,8 @@ try:
 except PackageNotFoundError:  # a source tree that was never installed
     __version__ = "dev"
 
-STATUS = ((InvalidInput, 400), (NotFound, 404), (StoreBusy, 409), (QuantError, 500))
+STATUS = ((InvalidInput, 400), (NotFound, 404), (StoreBusy, 409), (JobNotReady, 409), (JobsUnavailable, 503),
+          (QuantError, 500))
 
 
 class QuantHandler(APIHandler):
@@ -44,17 +46,41 @@ class QuantHandler(APIHandler):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
 
+    def fail(self, exc: QuantError) -> dict[str, str]:
+        """Set the HTTP status of a typed error; returns its JSON body (the one translation point)."""
+        status = next(code for cls, code in STATUS if isinstance(exc, cls))
+        if status >= 500:
+            self.log.error("jupyterlab-quant: %s", exc)
+        self.set_status(status)
+        return exc.to_dict()
+
     async def respond(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         try:
             body = await self.call(fn, *args, **kwargs)
         except QuantError as exc:
-            status = next(code for cls, code in STATUS if isinstance(exc, cls))
-            if status >= 500:
-                self.log.error("jupyterlab-quant: %s", exc)
-            self.set_status(status)
-            body = exc.to_dict()
-        self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(body, ensure_ascii=False, allow_nan=False))
+            body = self.fail(exc)
+        self.finish(json.dumps(body, ensure_ascii=False, allow_nan=False),
+                    set_content_type="application/json; charset=UTF-8")
+
+    async def respond_text(self, fn: Callable[..., str], content_type: str, *args: Any, **kwargs: Any) -> None:
+        """Like :meth:`respond` for a body that is already text (a stored JSON file, an HTML report)."""
+        try:
+            text = await self.call(fn, *args, **kwargs)
+        except QuantError as exc:
+            self.finish(json.dumps(self.fail(exc), ensure_ascii=False),
+                        set_content_type="application/json; charset=UTF-8")
+            return
+        self.finish(text, set_content_type=content_type)
+
+    def json_body(self, example: str = '{"symbols": ["600519.SH"]}') -> dict[str, Any]:
+        """The request body as a JSON object (InvalidInput otherwise)."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError as exc:
+            raise InvalidInput(f"请求体不是合法 JSON (bad JSON body): {exc}", f"例如 {example}") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("请求体必须是 JSON 对象 (body must be a JSON object)", f"例如 {example}")
+        return body
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         v = self.get_query_argument(name, default)

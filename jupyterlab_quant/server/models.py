@@ -20,6 +20,39 @@ API_VERSION = 1
 _STR = {"type": "string"}
 _DATE = {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}"}
 _NUM_ARR = {"type": "array", "items": {"type": ["number", "null"]}}
+_NUM = {"type": "number"}
+_OPT_NUM = {"type": ["number", "null"]}
+_OPT_STR = {"type": ["string", "null"]}
+_TS = {"type": "string", "format": "date-time"}        # ISO 8601 with UTC offset
+_OPT_TS = {"type": ["string", "null"], "format": "date-time"}
+
+# A backtest job record (jobs/store.py); ``spec`` is BacktestSpec.to_dict() (strategy_source omitted in lists).
+_BACKTEST_JOB: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "status", "progress", "spec", "submitted", "started", "finished", "error", "summary",
+                 "attempts", "archived", "label"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9a-f]{12}$"}, "kind": _STR,
+        "status": {"enum": ["queued", "running", "done", "failed", "cancelled"]},
+        "progress": {"type": "number", "minimum": 0, "maximum": 1},
+        "spec": {"type": "object", "required": ["symbols", "start", "end"], "properties": {
+            "symbols": {"type": "array", "items": _STR}, "start": _STR, "end": _STR,
+            "strategy_file": _OPT_STR, "strategy_source": _OPT_STR, "strategy_class": _OPT_STR,
+            "cash": _NUM, "profile": _STR, "commission": _OPT_NUM, "min_commission": _OPT_NUM,
+            "slippage": _OPT_NUM, "volume_cap": _OPT_NUM, "benchmark": _OPT_STR,
+            "params": {"type": "object"}, "timeout_s": _NUM, "label": _STR}},
+        "submitted": _TS, "started": _OPT_TS, "finished": _OPT_TS,
+        "error": {"anyOf": [{"type": "null"}, {
+            "type": "object", "required": ["error", "message"],
+            "properties": {"error": _STR, "message": _STR, "hint": _STR, "traceback": _STR}}]},
+        "summary": {"anyOf": [{"type": "null"}, {
+            "type": "object",
+            "required": ["final_value", "total_return", "annual_return", "sharpe", "max_drawdown", "trade_count"],
+            "properties": {"final_value": _OPT_NUM, "total_return": _OPT_NUM, "annual_return": _OPT_NUM,
+                           "sharpe": _OPT_NUM, "max_drawdown": _OPT_NUM, "trade_count": {"type": "integer"}}}]},
+        "attempts": {"type": "integer", "minimum": 0}, "archived": {"type": "boolean"}, "label": _STR,
+    },
+}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "error": {
@@ -93,6 +126,41 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                "severity": {"enum": ["error", "warning"]}, "message": _STR, "hint": _STR,
                                "dataset": _STR}}},
         },
+    },
+    # ---- backtests (issue 4 §6): Dask jobs with records in $JLQ_HOME/state/jobs.db ----
+    "backtest_job": _BACKTEST_JOB,
+    "backtest_jobs": {
+        "type": "object", "required": ["jobs", "total"],
+        "properties": {"jobs": {"type": "array", "items": _BACKTEST_JOB},
+                       "total": {"type": "integer", "minimum": 0}},
+    },
+    "backtest_strategies": {
+        "type": "object", "required": ["strategies"],
+        "properties": {"strategies": {"type": "array", "items": {
+            "type": "object", "required": ["path", "classes", "params"],
+            "properties": {"path": _STR, "classes": {"type": "array", "items": _STR},
+                           "params": {"type": "object", "additionalProperties": {"type": "object"}}}}}},
+    },
+    "backtest_request": {
+        "type": "object", "required": ["symbols", "start", "end"],
+        "description": "POST /v1/backtests body; strategy_file (relative to the server root) or strategy_source.",
+        "properties": {
+            "strategy_file": _STR, "strategy_source": _STR, "strategy_class": _OPT_STR,
+            "symbols": {"type": "array", "items": _STR, "minItems": 1}, "start": _STR, "end": _STR,
+            "cash": _NUM, "profile": _STR, "commission": _OPT_NUM, "min_commission": _OPT_NUM,
+            "slippage": _OPT_NUM, "volume_cap": _OPT_NUM, "benchmark": _OPT_STR, "params": {"type": "object"},
+            "timeout_s": _NUM, "label": _STR,
+        },
+    },
+    "backtest_profiles": {
+        "type": "object", "required": ["profiles"],
+        "properties": {"profiles": {"type": "array", "items": {
+            "type": "object", "required": ["name", "commission_rate", "min_commission", "slippage", "rounding",
+                                           "builtin"],
+            "properties": {"name": _STR, "commission_rate": _NUM, "min_commission": _NUM, "slippage": _NUM,
+                           "rounding": {"enum": ["half_up", "half_even", "up", "down"]},
+                           "builtin": {"type": "boolean"}, "separate_exchange_fees": {"type": "boolean"},
+                           "description": _STR}}}},
     },
 }
 BAR_COLUMNS = ["time", "open", "high", "low", "close", "volume", "amount", "preclose", "suspended"]

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from .backtest_handlers import (
+    BacktestHandler,
+    BacktestReportHandler,
+    BacktestResultHandler,
+    BacktestsHandler,
+    ProfilesHandler,
+    StrategiesHandler,
+)
 from .handlers import BarsHandler, CheckHandler, SourcesHandler, StatusHandler, SymbolsHandler, UpdateHandler
 
 PREFIX = "jupyterlab-quant/v1"
@@ -14,4 +22,10 @@ ROUTES = [
     (rf"/{PREFIX}/check", CheckHandler),
     (rf"/{PREFIX}/update", UpdateHandler),
     (rf"/{PREFIX}/update/([0-9a-f]{{12}})", UpdateHandler),
+    (rf"/{PREFIX}/backtests", BacktestsHandler),
+    (rf"/{PREFIX}/backtests/([0-9a-f]{{12}})", BacktestHandler),
+    (rf"/{PREFIX}/backtests/([0-9a-f]{{12}})/result", BacktestResultHandler),
+    (rf"/{PREFIX}/backtests/([0-9a-f]{{12}})/report", BacktestReportHandler),
+    (rf"/{PREFIX}/backtest/strategies", StrategiesHandler),
+    (rf"/{PREFIX}/backtest/profiles", ProfilesHandler),
 ]
