@@ -16,6 +16,15 @@ import type {
   IUpdateJob,
   IUpdateRequest
 } from './models';
+import type {
+  IBacktestJob,
+  IBacktestJobsQuery,
+  IBacktestJobsResponse,
+  IBacktestRequest,
+  IBacktestResult,
+  IBacktestStrategiesResponse,
+  IBrokerProfilesResponse
+} from './models/backtest';
 
 /** REST namespace and API version of the server extension. */
 export const API_NAMESPACE = 'jupyterlab-quant';
@@ -209,6 +218,147 @@ export class QuantClient {
     return requestAPI<ICheckResponse>(
       'check',
       { symbols: symbols.join(',') },
+      this.settings,
+      init
+    );
+  }
+}
+
+// ---- Backtests (回测) -------------------------------------------------------
+
+/** Rows asked for by the backtest job list. */
+export const BACKTEST_LIST_LIMIT = 100;
+
+/**
+ * GET a text resource (e.g. the HTML report of a backtest) of the REST API.
+ *
+ * Authenticated like {@link requestAPI} (same ServerConnection settings);
+ * errors are `QuantApiError`s with the server's message.
+ */
+export async function requestText(
+  path: string,
+  params: QueryParams = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  init: RequestInit = {}
+): Promise<string> {
+  const url =
+    URLExt.join(settings.baseUrl, API_NAMESPACE, API_VERSION, path) +
+    buildQuery(params);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(
+      url,
+      { method: 'GET', ...init },
+      settings
+    );
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') {
+      throw error;
+    }
+    throw new QuantApiError(
+      0,
+      'network_error',
+      `Cannot reach the Jupyter server: ${(error as Error).message ?? error}`,
+      'Check that JupyterLab is still running.'
+    );
+  }
+  if (!response.ok) {
+    throw await errorFromResponse(response);
+  }
+  return response.text();
+}
+
+/** Typed client of the backtest endpoints, bound to one server connection. */
+export class BacktestClient {
+  constructor(
+    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /** `GET /backtests`: newest first; archived jobs only when asked for (`archived: 1|all`). */
+  list(
+    query: IBacktestJobsQuery = {},
+    init?: RequestInit
+  ): Promise<IBacktestJobsResponse> {
+    return requestAPI<IBacktestJobsResponse>(
+      'backtests',
+      {
+        limit: query.limit ?? BACKTEST_LIST_LIMIT,
+        archived: query.archived === 'all' ? 'all' : query.archived ? 1 : 0
+      },
+      this.settings,
+      init
+    );
+  }
+
+  /** `GET /backtests/<id>`. */
+  get(id: string, init?: RequestInit): Promise<IBacktestJob> {
+    return requestAPI<IBacktestJob>(
+      `backtests/${encodeURIComponent(id)}`,
+      {},
+      this.settings,
+      init
+    );
+  }
+
+  /** `POST /backtests`: queue a backtest (202 + job; 400 on bad input). */
+  submit(request: IBacktestRequest, init?: RequestInit): Promise<IBacktestJob> {
+    return requestAPI<IBacktestJob>('backtests', {}, this.settings, {
+      ...init,
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request)
+    });
+  }
+
+  /** `DELETE /backtests/<id>`: cancel a queued or running job. */
+  cancel(id: string, init?: RequestInit): Promise<IBacktestJob> {
+    return requestAPI<IBacktestJob>(
+      `backtests/${encodeURIComponent(id)}`,
+      {},
+      this.settings,
+      { ...init, method: 'DELETE' }
+    );
+  }
+
+  /** `GET /backtests/<id>/result`: the full result JSON of a finished job. */
+  result(id: string, init?: RequestInit): Promise<IBacktestResult> {
+    return requestAPI<IBacktestResult>(
+      `backtests/${encodeURIComponent(id)}/result`,
+      {},
+      this.settings,
+      init
+    );
+  }
+
+  /** `GET /backtests/<id>/report?lang=`: the self-contained HTML report. */
+  report(
+    id: string,
+    lang: 'zh' | 'en' = 'zh',
+    init?: RequestInit
+  ): Promise<string> {
+    return requestText(
+      `backtests/${encodeURIComponent(id)}/report`,
+      { lang },
+      this.settings,
+      init
+    );
+  }
+
+  /** `GET /backtest/strategies`: strategy files under the Jupyter root. */
+  strategies(init?: RequestInit): Promise<IBacktestStrategiesResponse> {
+    return requestAPI<IBacktestStrategiesResponse>(
+      'backtest/strategies',
+      {},
+      this.settings,
+      init
+    );
+  }
+
+  /** `GET /backtest/profiles`: broker fee profiles. */
+  profiles(init?: RequestInit): Promise<IBrokerProfilesResponse> {
+    return requestAPI<IBrokerProfilesResponse>(
+      'backtest/profiles',
+      {},
       this.settings,
       init
     );

@@ -19,7 +19,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { MenuSvg } from '@jupyterlab/ui-components';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { QuantClient } from './api';
+import { BacktestClient, QuantClient } from './api';
 // Needed at activation (command label, settings) and small. The panel and
 // ECharts are loaded on first use (see `execute`).
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -29,9 +29,11 @@ import { normalizeSettings, QuantConfig } from './config';
 import { createTrans, I18N_DOMAIN, resolveLanguage } from './i18n';
 import { candlestickIcon } from './icons';
 import type { MarketPanel } from './panels/market';
+import type { BacktestPanel, BacktestReportWidget } from './panels/backtest';
+import { backtestIcon } from './panels/backtest/icon';
 import { CommandIDs, MARKET_TRACKER_NAMESPACE, PLUGIN_ID } from './tokens';
 
-export { QuantApiError, QuantClient, requestAPI } from './api';
+export { BacktestClient, QuantApiError, QuantClient, requestAPI } from './api';
 export * from './models';
 export { CommandIDs, PLUGIN_ID } from './tokens';
 
@@ -175,6 +177,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       mainMenu.addMenu(menu, true, { rank: 90 });
     }
 
+    activateBacktests(app, config, { launcher, palette, menu, restorer });
+
     if (restorer) {
       void restorer.restore(tracker, {
         command: CommandIDs.openMarket,
@@ -214,5 +218,176 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+/** Commands of the backtest panel (回测). */
+export namespace BacktestCommandIDs {
+  /** Open the backtest panel (one per JupyterLab); optional arg `symbols`. */
+  export const open = 'jupyterlab-quant:open-backtests';
+  /** Open the HTML report of a job; args `id` (job id) and `label`. */
+  export const openReport = 'jupyterlab-quant:open-backtest-report';
+}
+
+/** Trackers of the backtest panel and its report tabs (live as long as the app). */
+interface IBacktestTrackers {
+  panels: WidgetTracker<MainAreaWidget<BacktestPanel>>;
+  reports: WidgetTracker<MainAreaWidget<BacktestReportWidget>>;
+}
+
+/** Optional services the backtest panel hooks into. */
+interface IBacktestHosts {
+  launcher: ILauncher | null;
+  palette: ICommandPalette | null;
+  menu: MenuSvg | null;
+  restorer: ILayoutRestorer | null;
+}
+
+/**
+ * Register the backtest panel (回测): its commands, launcher card, palette
+ * and menu items, and the layout restorer of the panel and its reports.
+ * The panel code is loaded on first use.
+ */
+function activateBacktests(
+  app: JupyterFrontEnd,
+  config: QuantConfig,
+  hosts: IBacktestHosts
+): IBacktestTrackers {
+  const { launcher, palette, menu, restorer } = hosts;
+  const client = new BacktestClient(app.serviceManager.serverSettings);
+  const panels = new WidgetTracker<MainAreaWidget<BacktestPanel>>({
+    namespace: 'jupyterlab-quant-backtests'
+  });
+  const reports = new WidgetTracker<MainAreaWidget<BacktestReportWidget>>({
+    namespace: 'jupyterlab-quant-backtest-reports'
+  });
+
+  app.commands.addCommand(BacktestCommandIDs.open, {
+    label: args =>
+      args.isPalette
+        ? config.trans.__('Open Backtests')
+        : config.trans.__('Backtests'),
+    caption: () =>
+      config.trans.__(
+        'Open the backtest panel: run a strategy on A-share history, follow the jobs, open reports'
+      ),
+    icon: backtestIcon,
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          symbols: {
+            type: 'string',
+            description: 'Symbols to prefill, e.g. 600519.SH,000001.SZ'
+          }
+        }
+      }
+    },
+    execute: async (args: ReadonlyPartialJSONObject) => {
+      const open = panels.currentWidget ?? panels.find(() => true);
+      if (open) {
+        app.shell.activateById(open.id);
+        return open;
+      }
+      const { BacktestPanel } = await import('./panels/backtest');
+      const content = new BacktestPanel({
+        client,
+        config,
+        symbols: typeof args.symbols === 'string' ? args.symbols : undefined,
+        onOpenReport: job =>
+          void app.commands.execute(BacktestCommandIDs.openReport, {
+            id: job.id,
+            label: job.label || job.spec.strategy_class || job.id
+          })
+      });
+      const widget = new MainAreaWidget({ content });
+      widget.id = 'jupyterlab-quant-backtests';
+      widget.addClass('jp-QuantBacktestWidget');
+      widget.title.icon = backtestIcon;
+      widget.title.closable = true;
+      widget.title.label = config.trans.__('Backtests');
+      await panels.add(widget);
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      return widget;
+    }
+  });
+
+  app.commands.addCommand(BacktestCommandIDs.openReport, {
+    label: () => config.trans.__('Backtest report'),
+    caption: () => config.trans.__('Open the HTML report of a backtest'),
+    icon: backtestIcon,
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', description: 'Backtest job id' },
+          label: { type: 'string', description: 'Shown in the tab title' }
+        },
+        required: ['id']
+      }
+    },
+    execute: async (args: ReadonlyPartialJSONObject) => {
+      const id = typeof args.id === 'string' ? args.id : '';
+      if (!id) {
+        return null;
+      }
+      const { createReportMainArea, reportWidgetId } =
+        await import('./panels/backtest');
+      const open = reports.find(w => w.id === reportWidgetId(id));
+      if (open) {
+        app.shell.activateById(open.id);
+        return open;
+      }
+      const widget = createReportMainArea({
+        client,
+        trans: config.trans,
+        jobId: id,
+        label: typeof args.label === 'string' ? args.label : undefined
+      });
+      widget.title.icon = backtestIcon;
+      await reports.add(widget);
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      return widget;
+    }
+  });
+
+  launcher?.add({
+    command: BacktestCommandIDs.open,
+    // eslint-disable-next-line jupyter/no-untranslated-string
+    category: 'Quant',
+    rank: 1
+  });
+  palette?.addItem({
+    command: BacktestCommandIDs.open,
+    // eslint-disable-next-line jupyter/no-untranslated-string
+    category: 'Quant',
+    args: { isPalette: true }
+  });
+  menu?.addItem({ command: BacktestCommandIDs.open });
+
+  if (restorer) {
+    void restorer.restore(panels, {
+      command: BacktestCommandIDs.open,
+      name: () => 'backtests'
+    });
+    void restorer.restore(reports, {
+      command: BacktestCommandIDs.openReport,
+      args: widget => ({
+        id: widget.content.jobId,
+        label: widget.content.label
+      }),
+      name: widget => widget.content.jobId
+    });
+  }
+
+  config.changed.connect(() => {
+    panels.forEach(widget => {
+      widget.title.label = config.trans.__('Backtests');
+    });
+    app.commands.notifyCommandChanged(BacktestCommandIDs.open);
+    app.commands.notifyCommandChanged(BacktestCommandIDs.openReport);
+  });
+  return { panels, reports };
+}
 
 export default plugin;

@@ -193,3 +193,6 @@ export interface ICheckResponse {
   warnings: number;
   items: ICheckFinding[];
 }
+
+// Backtests (回测): src/models/backtest.ts
+export * from './backtest';

@@ -1,0 +1,343 @@
+/**
+ * The React view of the backtest panel (回测): submit a backtest of a
+ * strategy file and follow the jobs (progress, summary, report, errors).
+ */
+import * as React from 'react';
+
+import type { BacktestClient } from '../../api';
+import type { QuantConfig } from '../../config';
+import type {
+  IBacktestJob,
+  IBacktestStrategyFile,
+  IBrokerProfile
+} from '../../models';
+import { BacktestForm } from './form';
+import { JobList } from './jobs';
+import {
+  BacktestFormErrors,
+  BacktestJobsPoller,
+  CUSTOM_FILE,
+  defaultClass,
+  defaultParamInputs,
+  DEFAULT_PROFILE,
+  describeError,
+  IBacktestFormValues,
+  initialFormValues,
+  IShownError,
+  upsertJob,
+  validateForm
+} from './logic';
+
+/** Views created so far (unique element ids). */
+let viewCount = 0;
+
+/** Props of {@link BacktestView}. */
+export interface IBacktestViewProps {
+  client: BacktestClient;
+  config: QuantConfig;
+  /** Bumped when settings or the translator change. */
+  revision: number;
+  /** Open the report of a finished job. */
+  onOpenReport: (job: IBacktestJob) => void;
+  /** Hand the poller to the widget (refresh when shown). */
+  onPoller?: (poller: BacktestJobsPoller | null) => void;
+  /** Whether the panel is visible (polling pauses while hidden). */
+  isVisible?: () => boolean;
+  /** Symbols to prefill (e.g. from the market panel). */
+  initialSymbols?: string;
+}
+
+interface IBacktestViewState {
+  values: IBacktestFormValues;
+  errors: BacktestFormErrors;
+  strategies: IBacktestStrategyFile[] | null;
+  strategiesError: string | null;
+  profiles: IBrokerProfile[];
+  submitting: boolean;
+  serverError: IShownError | null;
+  jobs: IBacktestJob[] | null;
+  total: number;
+  listError: string | null;
+  cancelling: ReadonlySet<string>;
+  showArchived: boolean;
+}
+
+/** The React view of the panel: form on the left, jobs on the right. */
+export class BacktestView extends React.Component<
+  IBacktestViewProps,
+  IBacktestViewState
+> {
+  constructor(props: IBacktestViewProps) {
+    super(props);
+    const values = initialFormValues();
+    if (props.initialSymbols) {
+      values.symbols = props.initialSymbols;
+    }
+    this.state = {
+      values,
+      errors: {},
+      strategies: null,
+      strategiesError: null,
+      profiles: [],
+      submitting: false,
+      serverError: null,
+      jobs: null,
+      total: 0,
+      listError: null,
+      cancelling: new Set(),
+      showArchived: false
+    };
+    this._poller = new BacktestJobsPoller({
+      fetch: init =>
+        this.props.client.list(
+          { archived: this.state.showArchived ? 'all' : false },
+          init
+        ),
+      onJobs: response => {
+        if (!this._disposed) {
+          this.setState({
+            jobs: response.jobs,
+            total: response.total,
+            listError: null
+          });
+        }
+      },
+      onError: error => {
+        if (!this._disposed) {
+          this.setState({
+            listError: describeError(error, this.props.config.trans).message
+          });
+        }
+      },
+      isVisible: () => (this.props.isVisible ? this.props.isVisible() : true)
+    });
+  }
+
+  /** The poller of the job list (for tests and the widget). */
+  get poller(): BacktestJobsPoller {
+    return this._poller;
+  }
+
+  componentDidMount(): void {
+    this.props.onPoller?.(this._poller);
+    void this._poller.refresh();
+    void this.loadStrategies();
+    void this._loadProfiles();
+  }
+
+  componentWillUnmount(): void {
+    this._disposed = true;
+    this.props.onPoller?.(null);
+    this._poller.dispose();
+    this._strategiesAbort?.abort();
+  }
+
+  render(): React.ReactNode {
+    const trans = this.props.config.trans;
+    const s = this.state;
+    return (
+      <div className="jp-QuantBacktest" data-testid="quant-backtest">
+        <BacktestForm
+          trans={trans}
+          uid={this._uid}
+          values={s.values}
+          errors={s.errors}
+          strategies={s.strategies}
+          strategiesError={s.strategiesError}
+          profiles={s.profiles}
+          submitting={s.submitting}
+          serverError={s.serverError}
+          onChange={patch => this._patch(patch)}
+          onStrategyFile={path => this._pickFile(path)}
+          onStrategyClass={name => this._pickClass(name)}
+          onParam={(name, value) =>
+            this._patch({
+              params: { ...this.state.values.params, [name]: value }
+            })
+          }
+          onRefreshStrategies={() => void this.loadStrategies()}
+          onSubmit={() => void this.submit()}
+        />
+        <JobList
+          trans={trans}
+          jobs={s.jobs}
+          total={s.total}
+          colorConvention={this.props.config.settings.colorConvention}
+          error={s.listError}
+          cancelling={s.cancelling}
+          showArchived={s.showArchived}
+          onCancel={job => void this.cancel(job)}
+          onOpenReport={job => this.props.onOpenReport(job)}
+          onRefresh={() => void this._poller.refresh()}
+          onShowArchived={show =>
+            this.setState(
+              { showArchived: show },
+              () => void this._poller.refresh()
+            )
+          }
+        />
+      </div>
+    );
+  }
+
+  /** Load the strategy files, keeping the picked file when it still exists. */
+  async loadStrategies(): Promise<void> {
+    this._strategiesAbort?.abort();
+    const abort = new AbortController();
+    this._strategiesAbort = abort;
+    try {
+      const response = await this.props.client.strategies({
+        signal: abort.signal
+      });
+      if (this._disposed || abort.signal.aborted) {
+        return;
+      }
+      const strategies = response.strategies;
+      this.setState({ strategies, strategiesError: null }, () => {
+        const current = this.state.values.strategyFile;
+        const kept = strategies.find(f => f.path === current);
+        if (current === CUSTOM_FILE) {
+          return;
+        }
+        if (kept) {
+          // Classes or defaults may have changed in the file.
+          if (!kept.classes.includes(this.state.values.strategyClass)) {
+            this._pickClass(defaultClass(kept));
+          }
+        } else {
+          this._pickFile(strategies.length > 0 ? strategies[0].path : '');
+        }
+      });
+    } catch (error) {
+      if (this._disposed || abort.signal.aborted) {
+        return;
+      }
+      this.setState({
+        strategies: this.state.strategies ?? [],
+        strategiesError: describeError(error, this.props.config.trans).message
+      });
+    }
+  }
+
+  /** Validate the form and queue the backtest. */
+  async submit(): Promise<IBacktestJob | null> {
+    if (this.state.submitting) {
+      return null;
+    }
+    const trans = this.props.config.trans;
+    const file = this._file(this.state.values.strategyFile);
+    const { request, errors } = validateForm(this.state.values, file, trans);
+    this.setState({ errors, serverError: null });
+    if (!request) {
+      return null;
+    }
+    this.setState({ submitting: true });
+    try {
+      const job = await this.props.client.submit(request);
+      if (this._disposed) {
+        return job;
+      }
+      this.setState(state => ({
+        submitting: false,
+        jobs: upsertJob(state.jobs ?? [], job),
+        total: state.jobs?.some(j => j.id === job.id)
+          ? state.total
+          : state.total + 1
+      }));
+      void this._poller.refresh();
+      return job;
+    } catch (error) {
+      if (!this._disposed) {
+        this.setState({
+          submitting: false,
+          serverError: describeError(error, trans)
+        });
+      }
+      return null;
+    }
+  }
+
+  /** Ask the server to cancel a queued or running job. */
+  async cancel(job: IBacktestJob): Promise<void> {
+    this.setState(state => ({
+      cancelling: new Set([...state.cancelling, job.id])
+    }));
+    try {
+      const updated = await this.props.client.cancel(job.id);
+      if (!this._disposed) {
+        this.setState(state => ({
+          jobs: upsertJob(state.jobs ?? [], updated),
+          listError: null
+        }));
+      }
+    } catch (error) {
+      if (!this._disposed) {
+        this.setState({
+          listError: describeError(error, this.props.config.trans).message
+        });
+      }
+    } finally {
+      if (!this._disposed) {
+        this.setState(state => {
+          const cancelling = new Set(state.cancelling);
+          cancelling.delete(job.id);
+          return { cancelling };
+        });
+        void this._poller.refresh();
+      }
+    }
+  }
+
+  private async _loadProfiles(): Promise<void> {
+    try {
+      const response = await this.props.client.profiles();
+      if (this._disposed) {
+        return;
+      }
+      const profiles = response.profiles;
+      const current = this.state.values.profile;
+      const profile = profiles.some(p => p.name === current)
+        ? current
+        : profiles.some(p => p.name === DEFAULT_PROFILE)
+          ? DEFAULT_PROFILE
+          : (profiles[0]?.name ?? current);
+      this.setState(state => ({
+        profiles,
+        values: { ...state.values, profile }
+      }));
+    } catch {
+      // The form still works with the default profile; submit reports errors.
+    }
+  }
+
+  private _file(path: string): IBacktestStrategyFile | null {
+    return this.state.strategies?.find(f => f.path === path) ?? null;
+  }
+
+  private _patch(patch: Partial<IBacktestFormValues>): void {
+    this.setState(state => ({ values: { ...state.values, ...patch } }));
+  }
+
+  private _pickFile(path: string): void {
+    const file = this._file(path);
+    const strategyClass = defaultClass(file);
+    this._patch({
+      strategyFile: path,
+      strategyClass,
+      params: defaultParamInputs(file, strategyClass)
+    });
+  }
+
+  private _pickClass(strategyClass: string): void {
+    const file = this._file(this.state.values.strategyFile);
+    this._patch({
+      strategyClass,
+      params: defaultParamInputs(file, strategyClass)
+    });
+  }
+
+  private readonly _uid = `jp-QuantBacktest-${++viewCount}`;
+  private readonly _poller: BacktestJobsPoller;
+  private _strategiesAbort: AbortController | null = null;
+  private _disposed = false;
+}
