@@ -12,6 +12,8 @@ import jsonschema
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from jupyterlab_quant.backtest.engine import run_spec
+from jupyterlab_quant.backtest.spec import BacktestSpec
 from jupyterlab_quant.server.models import SCHEMAS
 
 SMA = '''import backtrader as bt
@@ -122,7 +124,7 @@ async def wait_job(jp_fetch, job_id: str, until=("done", "failed", "cancelled"),
     raise AssertionError(f"job {job_id} still {job['status']}")
 
 
-async def test_submit_poll_result_report_fail_cancel_timeout(jp_fetch, root: Path) -> None:
+async def test_submit_poll_result_report_fail_cancel_timeout(jp_fetch, root: Path, sample_services) -> None:
     code, job = await call(jp_fetch, "backtests", method="POST",
                            body={**BASE, "strategy_file": "strategies/sma.py", "strategy_class": "SmaCross",
                                  "params": {"fast": 5, "slow": 20},
@@ -142,6 +144,11 @@ async def test_submit_poll_result_report_fail_cancel_timeout(jp_fetch, root: Pat
     assert result["trades"] and {t["side"] for t in result["trades"]} == {"buy", "sell"}
     assert result["spec"]["params"] == {"fast": 5, "slow": 20} and result["spec"]["symbols"] == ["600519.SH"]
     assert result["final_value"] == pytest.approx(result["equity_curve"][-1]["value"], abs=0.01)
+    # the panel's job (Dask worker) gives exactly what the CLI/magic engine gives for the same spec
+    local = json.loads(run_spec(BacktestSpec.from_dict(result["spec"]), sample_services.query,
+                                home=sample_services.settings.home).to_json())
+    for key in ("final_value", "cash", "trades", "rejections", "equity_curve", "benchmark_curve", "metrics", "tables"):
+        assert result[key] == local[key], key
     s = done["summary"]
     assert s["final_value"] == pytest.approx(result["final_value"]) and s["trade_count"] == len(result["trades"])
     assert s["total_return"] == pytest.approx(result["metrics"]["total_return"])
