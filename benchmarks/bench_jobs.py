@@ -34,21 +34,8 @@ from jupyterlab_quant.data.ingest import load_sample  # noqa: E402
 from jupyterlab_quant.data.query import QueryService  # noqa: E402
 from jupyterlab_quant.data.store import MarketStore  # noqa: E402
 
-STRATEGY = '''import backtrader as bt
-
-
-class SmaCross(bt.Strategy):
-    params = (("fast", 5), ("slow", 20))
-
-    def __init__(self):
-        self.cross = bt.ind.CrossOver(bt.ind.SMA(period=self.p.fast), bt.ind.SMA(period=self.p.slow))
-
-    def next(self):
-        if self.cross > 0 and not self.position:
-            self.order_target_percent(target=0.95)
-        elif self.cross < 0 and self.position:
-            self.close()
-'''
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_backtest import STRATEGY  # noqa: E402  (the same SMA cross as the engine benchmark)
 
 
 def run_jobs_benchmark(n_jobs: int, kill_every_s: float = 4.0, seed: int = 7) -> dict[str, Any]:

@@ -16,21 +16,8 @@ from jupyterlab_quant.backtest.engine import run_spec
 from jupyterlab_quant.backtest.spec import BacktestSpec
 from jupyterlab_quant.server.models import SCHEMAS
 
-SMA = '''import backtrader as bt
-
-
-class SmaCross(bt.Strategy):
-    params = (("fast", 10), ("slow", 30))
-
-    def __init__(self):
-        self.cross = bt.ind.CrossOver(bt.ind.SMA(period=self.p.fast), bt.ind.SMA(period=self.p.slow))
-
-    def next(self):
-        if self.cross > 0 and not self.position:
-            self.order_target_percent(target=0.95)
-        elif self.cross < 0 and self.position:
-            self.close()
-
+SMA = (Path(__file__).resolve().parents[1] / "fixtures" / "strategies" / "sma_cross.py").read_text(
+    encoding="utf-8") + '''
 
 class FastSma(SmaCross):
     params = {"fast": 3}

@@ -14,21 +14,8 @@ import jupyterlab_quant.app as app_module
 from jupyterlab_quant import backtest
 from jupyterlab_quant.cli import main
 
-SMA = '''import backtrader as bt
-
-
-class SmaCross(bt.Strategy):
-    params = (("fast", 10), ("slow", 30))
-
-    def __init__(self):
-        self.cross = bt.ind.CrossOver(bt.ind.SMA(period=self.p.fast), bt.ind.SMA(period=self.p.slow))
-
-    def next(self):
-        if self.cross > 0 and not self.position:
-            self.order_target_percent(target=0.95)
-        elif self.cross < 0 and self.position:
-            self.close()
-'''
+SMA = (Path(__file__).resolve().parents[2] / "fixtures" / "strategies" / "sma_cross.py").read_text(
+    encoding="utf-8")
 ARGS = ["--symbols", "600519.SH", "--start", "2019-01-02", "--end", "2021-12-31", "--param", "fast=5",
         "--param", "slow=20"]
 
