@@ -7,12 +7,14 @@ Typed errors are translated here once: message on stderr, exit code 2 (bad input
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pandas as pd
 
@@ -280,7 +282,8 @@ def cmd_backtest_run(svc: Services, a: argparse.Namespace) -> int:
 
     spec = spec_from_options(a, strategy_file=str(Path(a.file).resolve()))
     bar = None if a.quiet else ProgressBar(unit="%")
-    result = run_spec(spec, svc.query, home=svc.settings.home, progress=bar.fraction if bar else None)
+    with _alarm(spec.timeout_s):
+        result = run_spec(spec, svc.query, home=svc.settings.home, progress=bar.fraction if bar else None)
     if bar:
         bar.close()
     if a.json:
@@ -331,6 +334,28 @@ def cmd_backtest_optimize(svc: Services, a: argparse.Namespace) -> int:
                           for r in rows[: a.top]])
     _print_frame(table, a.format)
     return 0
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """Stop a run stuck inside the strategy (e.g. an endless loop in next()) after ``seconds``: SIGALRM
+    raises JobTimeout in the main thread. The engine's own between-bar check covers the ordinary case."""
+    from .core.errors import JobTimeout
+
+    def expire(signum: int, frame: object) -> None:
+        raise JobTimeout(f"回测超过时间限制 {seconds:.0f} 秒 (backtest timed out)",
+                         "检查策略中的死循环，或提高 --timeout")
+
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds + 1.0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _write_text(path: str, text: str) -> None:

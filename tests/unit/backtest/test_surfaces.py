@@ -94,6 +94,12 @@ def test_cli_errors_exit_codes(sample_home: Path, tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-m", "jupyterlab_quant", "backtest", "run", str(bad), *ARGS[:6],
                         "--profile", "nope"], capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 3 and "券商配置" in p.stderr
+    loop = tmp_path / "loop.py"
+    loop.write_text("import backtrader as bt\nclass L(bt.Strategy):\n    def next(self):\n        while True:\n"
+                    "            pass\n", encoding="utf-8")
+    p = subprocess.run([sys.executable, "-m", "jupyterlab_quant", "backtest", "run", str(loop), *ARGS[:6],
+                        "--timeout", "1", "--quiet"], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 5 and "超过时间限制" in p.stderr
 
 
 def test_profiles_cli_roundtrip(tmp_path: Path, capsys) -> None:
