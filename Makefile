@@ -69,6 +69,7 @@ schema: install
 benchmark: install
 	$(BIN)/python benchmarks/bench_store.py
 	$(BIN)/python benchmarks/bench_update.py
+	$(BIN)/python benchmarks/bench_backtest.py --jobs 1000
 
 clean:
 	rm -rf $(VENV) node_modules lib jupyterlab_quant/labextension jupyterlab_quant/_version.py tsconfig.tsbuildinfo

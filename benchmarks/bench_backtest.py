@@ -153,6 +153,23 @@ def main() -> int:
     return 0
 
 
+def jobs_lines(j: dict[str, Any]) -> list[str]:
+    """Markdown rows of the Dask jobs benchmark (``bench_jobs.run_jobs_benchmark``)."""
+    retried = sum(n for a, n in j["attempts"].items() if int(a) > 1)
+    return [
+        f"Jobs (`benchmarks/bench_jobs.py`): {j['jobs']} real backtests (SMA cross, 600519.SH, 2020) queued at once "
+        "on "
+        f"the LocalCluster (2 worker processes, one task each), workers SIGKILLed at random (mean every "
+        f"{j.get('kill_every_s', 4)} s):",
+        "",
+        "| jobs | workers killed | done | failed | retried (attempts > 1) | success rate | wall | throughput | target |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {j['jobs']} | {j['kills']} | {j['status'].get('done', 0)} | {j['status'].get('failed', 0)} | {retried} | "
+        f"{j['success_rate']:.2%} | {j['wall_s']} s | {j['throughput_jobs_per_s']} jobs/s | ≥ 99.9 % |",
+        "",
+    ]
+
+
 def write_readme(r: dict[str, Any]) -> None:
     m = r["machine"]
     s, p = r["single"], r["portfolio"]
@@ -177,8 +194,7 @@ def write_readme(r: dict[str, Any]) -> None:
         "",
     ]
     if "jobs" in r:
-        j = r["jobs"]
-        lines += [f"Jobs: {j}", ""]
+        lines += jobs_lines(r["jobs"])
     text = README.read_text(encoding="utf-8")
     if SECTION in text:
         head, _, rest = text.partition(SECTION)

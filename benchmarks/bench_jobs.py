@@ -85,7 +85,8 @@ def run_jobs_benchmark(n_jobs: int, kill_every_s: float = 4.0, seed: int = 7) ->
     attempts = Counter(r.attempts for r in recs if r is not None)
     errors = Counter((r.error or {}).get("error", "") for r in recs if r is not None and r.status != "done")
     svc.close()
-    return {"jobs": n_jobs, "kills": kills, "status": dict(status), "attempts": dict(sorted(attempts.items())),
+    return {"jobs": n_jobs, "kills": kills, "kill_every_s": kill_every_s, "status": dict(status),
+            "attempts": dict(sorted(attempts.items())),
             "errors": dict(errors), "success_rate": round(status.get("done", 0) / n_jobs, 5),
             "wall_s": round(wall, 1), "submit_s": round(submit_s, 2),
             "throughput_jobs_per_s": round(n_jobs / wall, 2)}
