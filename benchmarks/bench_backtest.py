@@ -158,11 +158,11 @@ def jobs_lines(j: dict[str, Any]) -> list[str]:
     retried = sum(n for a, n in j["attempts"].items() if int(a) > 1)
     return [
         f"Jobs (`benchmarks/bench_jobs.py`): {j['jobs']} real backtests (SMA cross, 600519.SH, 2020) queued at once "
-        "on "
-        f"the LocalCluster (2 worker processes, one task each), workers SIGKILLed at random (mean every "
+        "on the LocalCluster (2 worker processes, one task each), workers SIGKILLed at random (mean every "
         f"{j.get('kill_every_s', 4)} s):",
         "",
-        "| jobs | workers killed | done | failed | retried (attempts > 1) | success rate | wall | throughput | target |",
+        "| jobs | workers killed | done | failed | retried (attempts > 1) | success rate | wall | throughput "
+        "| target |",
         "|---|---|---|---|---|---|---|---|---|",
         f"| {j['jobs']} | {j['kills']} | {j['status'].get('done', 0)} | {j['status'].get('failed', 0)} | {retried} | "
         f"{j['success_rate']:.2%} | {j['wall_s']} s | {j['throughput_jobs_per_s']} jobs/s | ≥ 99.9 % |",
