@@ -1,6 +1,7 @@
 /**
  * The single network seam of the frontend: every call to the
- * jupyterlab-quant server extension goes through `requestAPI`.
+ * jupyterlab-quant server extension goes through `requestAPI` (JSON) or
+ * `requestText` (text), which share one private `send`.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
@@ -109,19 +110,19 @@ export async function errorFromResponse(
 }
 
 /**
- * GET a JSON resource of the jupyterlab-quant REST API.
+ * Send one request to the jupyterlab-quant REST API and answer its ok
+ * response (GET unless `init.method` says otherwise).
  *
- * @param path - path below `/jupyterlab-quant/v1/`, e.g. `bars`
- * @param params - query parameters
- * @param settings - server connection settings (defaults to the page's)
- * @param init - extra fetch options (e.g. an AbortSignal)
+ * A failure to reach the server becomes a `network_error` `QuantApiError`
+ * (an abort is re-thrown as is); a non-ok answer becomes the
+ * `QuantApiError` of {@link errorFromResponse}.
  */
-export async function requestAPI<T>(
+async function send(
   path: string,
-  params: QueryParams = {},
-  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
-  init: RequestInit = {}
-): Promise<T> {
+  params: QueryParams,
+  settings: ServerConnection.ISettings,
+  init: RequestInit
+): Promise<Response> {
   const url =
     URLExt.join(settings.baseUrl, API_NAMESPACE, API_VERSION, path) +
     buildQuery(params);
@@ -146,6 +147,24 @@ export async function requestAPI<T>(
   if (!response.ok) {
     throw await errorFromResponse(response);
   }
+  return response;
+}
+
+/**
+ * GET a JSON resource of the jupyterlab-quant REST API.
+ *
+ * @param path - path below `/jupyterlab-quant/v1/`, e.g. `bars`
+ * @param params - query parameters
+ * @param settings - server connection settings (defaults to the page's)
+ * @param init - extra fetch options (e.g. an AbortSignal)
+ */
+export async function requestAPI<T>(
+  path: string,
+  params: QueryParams = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+  init: RequestInit = {}
+): Promise<T> {
+  const response = await send(path, params, settings, init);
   const text = await response.text();
   try {
     return JSON.parse(text) as T;
@@ -241,30 +260,7 @@ export async function requestText(
   settings: ServerConnection.ISettings = ServerConnection.makeSettings(),
   init: RequestInit = {}
 ): Promise<string> {
-  const url =
-    URLExt.join(settings.baseUrl, API_NAMESPACE, API_VERSION, path) +
-    buildQuery(params);
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(
-      url,
-      { method: 'GET', ...init },
-      settings
-    );
-  } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') {
-      throw error;
-    }
-    throw new QuantApiError(
-      0,
-      'network_error',
-      `Cannot reach the Jupyter server: ${(error as Error).message ?? error}`,
-      'Check that JupyterLab is still running.'
-    );
-  }
-  if (!response.ok) {
-    throw await errorFromResponse(response);
-  }
+  const response = await send(path, params, settings, init);
   return response.text();
 }
 

@@ -4,6 +4,7 @@
  */
 /* eslint-disable jupyter/no-untranslated-string -- test data, not UI text */
 import { QuantApiError } from '../api';
+import { describeError } from '../errors';
 import { createTrans, ZH_CN } from '../i18n';
 import { GREEN, RED } from '../kline/colors';
 import type {
@@ -17,7 +18,6 @@ import {
   CUSTOM_FILE,
   defaultParamInputs,
   defaultRange,
-  describeError,
   elapsedSeconds,
   formatMoney,
   formatPct,

@@ -3,10 +3,10 @@
  * JSON Schema (`server_extension/schema/backtest_*.json`, generated from
  * `jupyterlab_quant/server/models.py`).
  *
- * Same pattern as models.spec.ts: each model lists its required and optional
- * fields; the type checker rejects a list that misses or invents a field of
- * the interface, and the tests compare the lists with the schema, so drift on
- * either side fails.
+ * Same pattern (and helpers, fieldLists.ts) as models.spec.ts: each model
+ * lists its required and optional fields; the type checker rejects a list that
+ * misses or invents a field of the interface, and the tests compare the lists
+ * with the schema, so drift on either side fails.
  */
 import jobSchema from '../../server_extension/schema/backtest_job.json';
 import jobsSchema from '../../server_extension/schema/backtest_jobs.json';
@@ -28,56 +28,14 @@ import {
   IBrokerProfile,
   IBrokerProfilesResponse
 } from '../models';
-
-type RequiredKeys<T> = {
-  [K in keyof T]-?: object extends Pick<T, K> ? never : K;
-}[keyof T];
-type OptionalKeys<T> = Exclude<keyof T, RequiredKeys<T>>;
-type Missing<T, L extends readonly PropertyKey[]> = Exclude<keyof T, L[number]>;
-
-interface IFieldLists {
-  required: string[];
-  optional: string[];
-}
-
-/** Field lists of `T`; compiles only when they name every field of `T`. */
-function fieldsOf<T>() {
-  return <
-    const R extends readonly RequiredKeys<T>[],
-    const O extends readonly OptionalKeys<T>[]
-  >(
-    required: R,
-    optional: O,
-    ...complete: [Missing<T, [...R, ...O]>] extends [never]
-      ? []
-      : [{ missing: Missing<T, [...R, ...O]> }]
-  ): IFieldLists => ({
-    required: [...required].map(String),
-    optional: [...optional].map(String)
-  });
-}
-
-interface ISchemaObject {
-  required?: string[];
-  properties?: Record<string, unknown>;
-}
-
-function expectSameFields(schema: ISchemaObject, fields: IFieldLists): void {
-  const properties = Object.keys(schema.properties ?? {}).sort();
-  expect([...fields.required, ...fields.optional].sort()).toEqual(properties);
-  expect([...fields.required].sort()).toEqual(
-    [...(schema.required ?? [])].sort()
-  );
-}
-
-function sub(schema: unknown, ...path: (string | number)[]): ISchemaObject {
-  let node: unknown = schema;
-  for (const key of path) {
-    node = (node as Record<string, unknown>)[key];
-    expect(node).toBeDefined();
-  }
-  return node as ISchemaObject;
-}
+import {
+  allOf,
+  enumOf,
+  expectSameFields,
+  fieldsOf,
+  ISchemaObject,
+  sub
+} from './fieldLists';
 
 /** The object branch of an `anyOf: [{type: null}, {type: object, …}]`. */
 function objectBranch(schema: unknown): ISchemaObject {
@@ -86,24 +44,28 @@ function objectBranch(schema: unknown): ISchemaObject {
   return anyOf[1] as ISchemaObject;
 }
 
-const SPEC_FIELDS = fieldsOf<IBacktestSpec>()(
-  ['symbols', 'start', 'end'],
-  [
-    'strategy_file',
-    'strategy_source',
-    'strategy_class',
-    'cash',
-    'profile',
-    'commission',
-    'min_commission',
-    'slippage',
-    'volume_cap',
-    'benchmark',
-    'params',
-    'timeout_s',
-    'label'
-  ]
-);
+/**
+ * Fields of a backtest request, and of the normalised spec the server keeps
+ * with a job (same names; each list is checked against both interfaces).
+ */
+const SPEC_REQUIRED = ['symbols', 'start', 'end'] as const;
+const SPEC_OPTIONAL = [
+  'strategy_file',
+  'strategy_source',
+  'strategy_class',
+  'cash',
+  'profile',
+  'commission',
+  'min_commission',
+  'slippage',
+  'volume_cap',
+  'benchmark',
+  'params',
+  'timeout_s',
+  'label'
+] as const;
+
+const SPEC_FIELDS = fieldsOf<IBacktestSpec>()(SPEC_REQUIRED, SPEC_OPTIONAL);
 
 const JOB_FIELDS = fieldsOf<IBacktestJob>()(
   [
@@ -144,16 +106,17 @@ function expectJobSchema(job: ISchemaObject): void {
       []
     )
   );
-  const status = sub(job, 'properties', 'status') as { enum?: string[] };
-  const all: Record<BacktestStatus, true> = {
-    queued: true,
-    running: true,
-    done: true,
-    failed: true,
-    cancelled: true
-  };
-  expect(status.enum).toEqual(Object.keys(all));
-  expect(status.enum).toEqual([...BACKTEST_STATUSES]);
+  const status = enumOf(job, 'status');
+  expect(status).toEqual(
+    allOf<BacktestStatus>({
+      queued: true,
+      running: true,
+      done: true,
+      failed: true,
+      cancelled: true
+    })
+  );
+  expect(status).toEqual([...BACKTEST_STATUSES]);
 }
 
 describe('backtest wire models follow server_extension/schema', () => {
@@ -172,24 +135,7 @@ describe('backtest wire models follow server_extension/schema', () => {
   it('backtest_request', () => {
     expectSameFields(
       requestSchema,
-      fieldsOf<IBacktestRequest>()(
-        ['symbols', 'start', 'end'],
-        [
-          'strategy_file',
-          'strategy_source',
-          'strategy_class',
-          'cash',
-          'profile',
-          'commission',
-          'min_commission',
-          'slippage',
-          'volume_cap',
-          'benchmark',
-          'params',
-          'timeout_s',
-          'label'
-        ]
-      )
+      fieldsOf<IBacktestRequest>()(SPEC_REQUIRED, SPEC_OPTIONAL)
     );
   });
 
@@ -223,20 +169,15 @@ describe('backtest wire models follow server_extension/schema', () => {
         ['separate_exchange_fees', 'description']
       )
     );
-    const rounding = sub(
-      profilesSchema,
-      'properties',
-      'profiles',
-      'items',
-      'properties',
-      'rounding'
-    ) as { enum?: string[] };
-    const all: Record<FeeRounding, true> = {
-      half_up: true,
-      half_even: true,
-      up: true,
-      down: true
-    };
-    expect(rounding.enum).toEqual(Object.keys(all));
+    expect(
+      enumOf(sub(profilesSchema, 'properties', 'profiles', 'items'), 'rounding')
+    ).toEqual(
+      allOf<FeeRounding>({
+        half_up: true,
+        half_even: true,
+        up: true,
+        down: true
+      })
+    );
   });
 });

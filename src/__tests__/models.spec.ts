@@ -4,7 +4,8 @@
  *
  * Each model lists its required and optional fields below; the type checker
  * rejects a list that misses or invents a field of the interface, and the
- * tests compare the lists with the schema, so drift on either side fails.
+ * tests compare the lists with the schema, so drift on either side fails
+ * (helpers in fieldLists.ts).
  */
 import barsSchema from '../../server_extension/schema/bars.json';
 import checkSchema from '../../server_extension/schema/check.json';
@@ -30,55 +31,7 @@ import {
   SourcesOverall,
   UpdateJobState
 } from '../models';
-
-type RequiredKeys<T> = {
-  [K in keyof T]-?: object extends Pick<T, K> ? never : K;
-}[keyof T];
-type OptionalKeys<T> = Exclude<keyof T, RequiredKeys<T>>;
-type Missing<T, L extends readonly PropertyKey[]> = Exclude<keyof T, L[number]>;
-
-interface IFieldLists {
-  required: string[];
-  optional: string[];
-}
-
-/** Field lists of `T`; compiles only when they name every field of `T`. */
-function fieldsOf<T>() {
-  return <
-    const R extends readonly RequiredKeys<T>[],
-    const O extends readonly OptionalKeys<T>[]
-  >(
-    required: R,
-    optional: O,
-    ...complete: [Missing<T, [...R, ...O]>] extends [never]
-      ? []
-      : [{ missing: Missing<T, [...R, ...O]> }]
-  ): IFieldLists => ({
-    required: [...required].map(String),
-    optional: [...optional].map(String)
-  });
-}
-
-interface ISchemaObject {
-  required?: string[];
-  properties?: Record<string, unknown>;
-}
-
-function expectSameFields(schema: ISchemaObject, fields: IFieldLists): void {
-  const properties = Object.keys(schema.properties ?? {}).sort();
-  expect([...fields.required, ...fields.optional].sort()).toEqual(properties);
-  expect([...fields.required].sort()).toEqual(
-    [...(schema.required ?? [])].sort()
-  );
-}
-
-function sub(schema: ISchemaObject, ...path: string[]): ISchemaObject {
-  let node: unknown = schema;
-  for (const key of path) {
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node as ISchemaObject;
-}
+import { allOf, enumOf, expectSameFields, fieldsOf, sub } from './fieldLists';
 
 describe('wire models follow server_extension/schema', () => {
   it('status', () => {
@@ -202,10 +155,6 @@ describe('wire models follow server_extension/schema', () => {
   });
 
   it('enums of sources, update_job and check', () => {
-    const allOf = <T extends string>(values: Record<T, true>): T[] =>
-      Object.keys(values) as T[];
-    const enumOf = (schema: ISchemaObject, key: string): unknown =>
-      (schema.properties as Record<string, { enum?: string[] }>)[key].enum;
     expect(enumOf(sourcesSchema, 'overall')).toEqual(
       allOf<SourcesOverall>({
         unknown: true,

@@ -8,8 +8,9 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
-import { QuantApiError, QuantClient } from '../api';
+import { QuantClient } from '../api';
 import type { QuantConfig } from '../config';
+import { describeError, IShownError } from '../errors';
 import { IDLE_UPDATE, IUpdateView, UpdatePoller } from '../health';
 import type { ITrans } from '../i18n';
 import { KlineChart, IndexWindow } from '../kline/chart';
@@ -57,12 +58,6 @@ export interface ISelectedSymbol {
   name: string;
 }
 
-/** An error as shown to the user. */
-interface IShownError {
-  message: string;
-  hint: string | null;
-}
-
 /** Label of an adjustment (translated literals, for the string extractor). */
 export function adjustLabel(adjust: Adjust, trans: ITrans): string {
   switch (adjust) {
@@ -101,49 +96,6 @@ export function kindLabel(kind: string, trans: ITrans): string {
     default:
       return kind;
   }
-}
-
-/** Turn any failure into a readable message (the server's own when given). */
-export function describeError(error: unknown, trans: ITrans): IShownError {
-  if (error instanceof QuantApiError) {
-    // Errors made up by the client are translated here; the server's own
-    // messages arrive in Chinese (with English in parentheses) and say what to do.
-    switch (error.code) {
-      case 'extension_unavailable':
-        return {
-          message: trans.__(
-            'The jupyterlab-quant server extension did not answer (HTTP 404).'
-          ),
-          hint: trans.__(
-            'Check that `jupyter server extension list` shows jupyterlab_quant enabled, then restart JupyterLab.'
-          )
-        };
-      case 'network_error':
-        return {
-          message: trans.__('Cannot reach the Jupyter server.'),
-          hint: trans.__('Check that JupyterLab is still running.')
-        };
-      case 'bad_response':
-        return {
-          message: trans.__(
-            'The server answered with something that is not JSON.'
-          ),
-          hint: null
-        };
-      default:
-        if (error.code.startsWith('http_')) {
-          return {
-            message: trans.__('Server error (HTTP %1).', error.status),
-            hint: error.hint
-          };
-        }
-        return { message: error.message, hint: error.hint };
-    }
-  }
-  return {
-    message: error instanceof Error ? error.message : String(error),
-    hint: null
-  };
 }
 
 function isAbort(error: unknown): boolean {

@@ -4,13 +4,13 @@
  */
 import * as React from 'react';
 
+import type { IShownError } from '../../errors';
 import type { ITrans } from '../../i18n';
 import type { IBacktestStrategyFile, IBrokerProfile } from '../../models';
 import type {
   BacktestFormErrors,
   BacktestFormField,
-  IBacktestFormValues,
-  IShownError
+  IBacktestFormValues
 } from './logic';
 import { CUSTOM_FILE, formatRate } from './logic';
 
@@ -36,6 +36,9 @@ export interface IBacktestFormProps {
   onRefreshStrategies: () => void;
   onSubmit: () => void;
 }
+
+/** Form values edited in a plain text (or date) input with its own errors. */
+type TextFormField = 'symbols' | 'start' | 'end' | 'cash' | 'benchmark';
 
 function FieldError(props: {
   errors: BacktestFormErrors;
@@ -81,6 +84,28 @@ export function BacktestForm(props: IBacktestFormProps): JSX.Element {
   const classes = file?.classes ?? [];
   const paramNames = Object.keys(values.params);
   const profile = profiles.find(p => p.name === values.profile) ?? null;
+  // A labelled input of the form value `field`: a render helper, not a
+  // component (one defined here would remount, losing focus, on each render).
+  const textField = (
+    field: TextFormField,
+    label: string,
+    input: React.InputHTMLAttributes<HTMLInputElement> = {}
+  ): JSX.Element => (
+    <div className="jp-QuantBacktest-field">
+      <label htmlFor={id(field)}>{label}</label>
+      <input
+        id={id(field)}
+        className="jp-mod-styled"
+        type="text"
+        data-testid={`quant-backtest-${field}`}
+        {...input}
+        value={values[field]}
+        onChange={e => props.onChange({ [field]: e.target.value })}
+        {...invalid(field)}
+      />
+      <FieldError errors={errors} field={field} id={errorId(field)} />
+    </div>
+  );
 
   return (
     <form
@@ -222,88 +247,27 @@ export function BacktestForm(props: IBacktestFormProps): JSX.Element {
         </fieldset>
       )}
 
-      <div className="jp-QuantBacktest-field">
-        <label htmlFor={id('symbols')}>{trans.__('Symbols')}</label>
-        <input
-          id={id('symbols')}
-          className="jp-mod-styled"
-          type="text"
-          data-testid="quant-backtest-symbols"
-          placeholder={trans.__('e.g. %1', '600519.SH, 000001.SZ')}
-          spellCheck={false}
-          autoComplete="off"
-          value={values.symbols}
-          onChange={e => props.onChange({ symbols: e.target.value })}
-          {...invalid('symbols')}
-        />
-        <FieldError errors={errors} field="symbols" id={errorId('symbols')} />
+      {textField('symbols', trans.__('Symbols'), {
+        placeholder: trans.__('e.g. %1', '600519.SH, 000001.SZ'),
+        spellCheck: false,
+        autoComplete: 'off'
+      })}
+
+      <div className="jp-QuantBacktest-pair">
+        {textField('start', trans.__('Start date'), { type: 'date' })}
+        {textField('end', trans.__('End date'), { type: 'date' })}
       </div>
 
       <div className="jp-QuantBacktest-pair">
-        <div className="jp-QuantBacktest-field">
-          <label htmlFor={id('start')}>{trans.__('Start date')}</label>
-          <input
-            id={id('start')}
-            className="jp-mod-styled"
-            type="date"
-            data-testid="quant-backtest-start"
-            value={values.start}
-            onChange={e => props.onChange({ start: e.target.value })}
-            {...invalid('start')}
-          />
-          <FieldError errors={errors} field="start" id={errorId('start')} />
-        </div>
-        <div className="jp-QuantBacktest-field">
-          <label htmlFor={id('end')}>{trans.__('End date')}</label>
-          <input
-            id={id('end')}
-            className="jp-mod-styled"
-            type="date"
-            data-testid="quant-backtest-end"
-            value={values.end}
-            onChange={e => props.onChange({ end: e.target.value })}
-            {...invalid('end')}
-          />
-          <FieldError errors={errors} field="end" id={errorId('end')} />
-        </div>
-      </div>
-
-      <div className="jp-QuantBacktest-pair">
-        <div className="jp-QuantBacktest-field">
-          <label htmlFor={id('cash')}>{trans.__('Starting cash (yuan)')}</label>
-          <input
-            id={id('cash')}
-            className="jp-mod-styled"
-            type="text"
-            inputMode="decimal"
-            data-testid="quant-backtest-cash"
-            value={values.cash}
-            onChange={e => props.onChange({ cash: e.target.value })}
-            {...invalid('cash')}
-          />
-          <FieldError errors={errors} field="cash" id={errorId('cash')} />
-        </div>
-        <div className="jp-QuantBacktest-field">
-          <label htmlFor={id('benchmark')}>{trans.__('Benchmark')}</label>
-          <input
-            id={id('benchmark')}
-            className="jp-mod-styled"
-            type="text"
-            data-testid="quant-backtest-benchmark"
-            placeholder={trans.__('none')}
-            spellCheck={false}
-            autoComplete="off"
-            value={values.benchmark}
-            title={trans.__('Leave empty for no benchmark')}
-            onChange={e => props.onChange({ benchmark: e.target.value })}
-            {...invalid('benchmark')}
-          />
-          <FieldError
-            errors={errors}
-            field="benchmark"
-            id={errorId('benchmark')}
-          />
-        </div>
+        {textField('cash', trans.__('Starting cash (yuan)'), {
+          inputMode: 'decimal'
+        })}
+        {textField('benchmark', trans.__('Benchmark'), {
+          placeholder: trans.__('none'),
+          spellCheck: false,
+          autoComplete: 'off',
+          title: trans.__('Leave empty for no benchmark')
+        })}
       </div>
 
       <div className="jp-QuantBacktest-field">

@@ -8,8 +8,8 @@
 import { Widget } from '@lumino/widgets';
 
 import type { BacktestClient } from '../../api';
+import { describeError } from '../../errors';
 import type { ITrans } from '../../i18n';
-import { describeError } from './logic';
 
 /** Sandbox of the report frame: scripts yes, same origin (cookies, XSRF) no. */
 export const REPORT_SANDBOX = 'allow-scripts allow-popups allow-downloads';

@@ -6,6 +6,7 @@ import * as React from 'react';
 
 import type { BacktestClient } from '../../api';
 import type { QuantConfig } from '../../config';
+import { describeError, IShownError } from '../../errors';
 import type {
   IBacktestJob,
   IBacktestStrategyFile,
@@ -20,10 +21,8 @@ import {
   defaultClass,
   defaultParamInputs,
   DEFAULT_PROFILE,
-  describeError,
   IBacktestFormValues,
   initialFormValues,
-  IShownError,
   upsertJob,
   validateForm
 } from './logic';
