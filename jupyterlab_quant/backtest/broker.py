@@ -6,7 +6,8 @@ Pinned conventions (tests rely on them; see docs in ``engine.py``):
   tick against the trader and capped by the bar's high/low).
 * A buy is rejected (``limit_up``) when that open ≥ the day's limit-up price; a sell (``limit_down``)
   when it is ≤ limit-down. Limits come from the day's 前收盘 and the board/ST/IPO-window band.
-* An order whose symbol has no bar on the execution day (停牌) is rejected (``suspended``).
+* A market order whose symbol has no bar on its execution day (停牌) is rejected (``suspended``); a
+  partly filled one (volume cap) and limit/stop orders wait for the next bar instead.
 * Buy sizes round **down** to the lot rule; below the minimum (100, STAR 200) → ``lot_size``. Sells
   must be round lots or include the whole odd-lot residual → otherwise ``lot_size``.
 * A buy whose cost plus fees exceeds cash → ``insufficient_cash``; selling more than held →
@@ -214,11 +215,16 @@ class AShareBroker(bt.brokers.BackBroker):  # type: ignore[misc]
             return None  # created on this bar: executes from the next one
         # The order's day is the trading day after it was created; a symbol without a bar that day is
         # suspended (停牌). With one feed the clock skips that day entirely, so compare dates.
-        created = bt.num2date(order.created.dt).date()
-        due = self.calendar.next(created) if self.calendar is not None else None
-        due = due or self.day
-        if not len(data) or data.datetime.date(0) != self.day or self.day > due:
-            return self._reject(order, "suspended", f"{due} 停牌 (no bar)", when=due)
+        no_bar = not len(data) or data.datetime.date(0) != self.day
+        if order.exectype != bt.Order.Market or order.executed.size:
+            # limit/stop orders wait; a partly filled market order (volume cap) continues when trading resumes
+            if no_bar:
+                return None
+        else:
+            created = bt.num2date(order.created.dt).date()
+            due = (self.calendar.next(created) if self.calendar is not None else None) or self.day
+            if no_bar or self.day > due:
+                return self._reject(order, "suspended", f"{due} 停牌 (no bar)", when=due)
         remaining = int(abs(order.executed.remsize))
         if order.isbuy():
             lim = self.limits(data, info)

@@ -204,3 +204,36 @@ def test_bad_inputs_are_typed(sample_services) -> None:
         run_spec(spec(params={"nope": 1}), q)
     with pytest.raises(InvalidInput, match="指数"):
         run_spec(spec(symbols=("000300.SH",)), q)
+
+
+def test_slippage_against_the_trader_rounded_to_the_tick(run) -> None:
+    r = run("000001.SZ", "2023-03-01", "2023-03-10",
+            [("2023-03-01", "000001.SZ", "buy", 100), ("2023-03-03", "000001.SZ", "sell", 100)], slippage=0.001)
+    buy, sell = r.trades
+    assert (buy.datetime, buy.price) == ("2023-03-02", 14.15)   # open 14.13 × 1.001 = 14.144 → up to 14.15
+    assert (sell.datetime, sell.price) == ("2023-03-06", 14.28)  # open 14.30 × 0.999 = 14.286 → down to 14.28
+
+
+def test_volume_cap_splits_fills_in_lots(run, sample_services) -> None:
+    bars = sample_services.query.bars("000001.SZ", "2023-03-02", "2023-03-06").set_index("date")["volume"]
+    r = run("000001.SZ", "2023-03-01", "2023-03-10", [("2023-03-01", "000001.SZ", "buy", 300_000)],
+            cash=100_000_000, volume_cap=0.001)
+    sizes = [(t.datetime, t.size) for t in r.trades]
+    caps = [int(v * 0.001) // 100 * 100 for v in bars.to_numpy()]   # 101,587,684 → 101,500 …
+    assert sizes == [("2023-03-02", caps[0]), ("2023-03-03", caps[1]), ("2023-03-06", 300_000 - caps[0] - caps[1])]
+    assert all(t.commission >= 5 for t in r.trades)  # every partial fill is its own trade with its own fees
+
+
+def test_etfs_no_stamp_duty_and_t_plus_rules(run) -> None:
+    # ordinary equity ETF (沪深300ETF): T+1, no stamp duty on the sell
+    r = run("510300.SH", "2023-03-01", "2023-03-10",
+            [("2023-03-01", "510300.SH", "buy", 1000), ("2023-03-01", "510300.SH", "sell", 1000),
+             ("2023-03-02", "510300.SH", "sell", 1000)])
+    assert [(x.datetime, x.reason) for x in r.rejections] == [("2023-03-02", "t_plus_1")]
+    sell = next(t for t in r.trades if t.side == "sell")
+    assert sell.stamp_duty == 0.0 and sell.datetime == "2023-03-03"
+    # gold ETF (黄金ETF 518880): T+0 — bought and sold at the same open
+    g = run("518880.SH", "2023-03-01", "2023-03-10",
+            [("2023-03-01", "518880.SH", "buy", 1000), ("2023-03-01", "518880.SH", "sell", 1000)])
+    assert g.rejections == [] and [(t.datetime, t.side) for t in g.trades] == [("2023-03-02", "buy"),
+                                                                              ("2023-03-02", "sell")]
