@@ -126,7 +126,10 @@ class JobRunner:
             if self.scheduler_address:
                 return Client(self.scheduler_address, timeout="15s", set_as_default=False)
             # one task per worker thread at a time: a long backtest never sits behind another in a worker queue
-            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+            # allowed-failures: a task is given up (KilledWorker → job_lost) only after its worker died
+            # this many times; the job's own time limit still ends a task that kills every worker.
+            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0,
+                                  "distributed.scheduler.allowed-failures": 6}):
                 self._cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
                                              host="127.0.0.1", dashboard_address=None,
                                              silence_logs=logging.ERROR)
@@ -231,8 +234,32 @@ class JobRunner:
         while not self._stop.wait(self.poll_s):
             try:
                 self.check_stuck()
+                self.heal()
             except Exception:
                 log.exception("jupyterlab-quant: job monitor")
+
+    def heal(self) -> list[str]:
+        """Start replacements for local workers whose nanny the cluster closed.
+
+        A nanny restarts its worker process when it dies. But when a worker stays away from the
+        scheduler longer than ``distributed.deploy.lost-worker-timeout`` (e.g. killed again while
+        restarting), the LocalCluster closes that nanny and forgets it without starting another; with
+        every nanny gone, queued jobs would wait forever. Re-scaling to the configured size makes the
+        cluster open the missing workers, and the scheduler then runs the waiting tasks.
+        """
+        cluster = self._cluster
+        if cluster is None or self._closed:
+            return []
+        from distributed.core import Status
+
+        for name, w in list(cluster.workers.items()):
+            if getattr(w, "status", None) in (Status.closed, Status.failed):
+                cluster.workers.pop(name, None)
+        missing = [str(n) for n in cluster.worker_spec if n not in cluster.workers]
+        if missing:
+            log.warning("jupyterlab-quant: starting replacements for lost Dask workers %s", missing)
+            cluster.scale(self.n_workers)
+        return missing
 
     def check_stuck(self) -> list[str]:
         """End running jobs whose worker ignored the watchdog (stuck in C code) and restart that worker."""

@@ -170,6 +170,21 @@ def test_concurrent_progress_writes(workers_ready: JobRunner, tmp_module: Path) 
     assert all(0 <= store.get(t).progress < 1 for t in targets)  # type: ignore[union-attr]
 
 
+def test_nannies_the_cluster_dropped_are_replaced(workers_ready: JobRunner) -> None:
+    """What LocalCluster does to a worker that stayed away past lost-worker-timeout: close its nanny and
+    forget it. The runner's monitor starts replacements, so queued jobs still run."""
+    cluster = workers_ready._cluster
+    for name in list(cluster.workers):
+        nanny = cluster.workers.pop(name)
+        cluster.sync(nanny.close)
+    rec = workers_ready.submit("t", {}, jobtasks.slow, (0.2,))
+    assert wait(workers_ready, rec.id, timeout_s=90).status == "done"
+    deadline = time.monotonic() + 60
+    while len(workers_ready.worker_pids()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(workers_ready.worker_pids()) == 2
+
+
 def test_orphans_of_a_dead_server_are_failed(tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.db")
     import socket
