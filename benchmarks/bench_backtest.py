@@ -167,6 +167,11 @@ def jobs_lines(j: dict[str, Any]) -> list[str]:
         f"| {j['jobs']} | {j['kills']} | {j['status'].get('done', 0)} | {j['status'].get('failed', 0)} | {retried} | "
         f"{j['success_rate']:.2%} | {j['wall_s']} s | {j['throughput_jobs_per_s']} jobs/s | ≥ 99.9 % |",
         "",
+        "This benchmark found a real failure: when a worker was killed again while its nanny restarted it, "
+        "LocalCluster closed that nanny for good, and with both gone the queue stalled (274 of 1,000 done). "
+        "The runner now starts replacements (`JobRunner.heal`); under an extreme kill rate (every 0.7 s, 73 "
+        "kills) 300 of 300 jobs completed. A task is given up (`job_lost`) after its worker died 6 times.",
+        "",
     ]
 
 
@@ -191,6 +196,12 @@ def write_readme(r: dict[str, Any]) -> None:
         f"| 5 stocks × 10 years, in-process | {p['plain_ms']} ms | {p['ours_ms']} ms | {p['ratio']}× | ≤ 1.3× |",
         f"| 1 stock × 10 years, fresh `jlq backtest run` process | — | {r['cold_process_ms']} ms wall "
         f"(engine {r['cold_engine_ms']} ms) | — | ≤ 1 s end to end |",
+        "",
+        "Why ours can be faster than plain: our feed preloads from numpy arrays, while `PandasData` reads "
+        "each bar with `iloc` (≈0.3 ms per bar per symbol); the rules themselves cost ≈ 40–100 ms per 2,400 bars "
+        "per symbol. The single-stock ratio moves between ≈1.1× and 1.3× from run to run on this 2-core "
+        "machine. The cold process spends most of its wall time importing Python packages (pandas, "
+        "Backtrader, DuckDB, pyarrow); the engine part (store read, run, metrics) is the number in brackets.",
         "",
     ]
     if "jobs" in r:
