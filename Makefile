@@ -10,7 +10,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install store lint pytest jest chromium clean benchmark schema help
+.PHONY: run test install store lint pytest jest chromium p7zip clean benchmark schema help
 
 help:
 	@echo "make run   — install everything, prepare the sample store, launch JupyterLab on 127.0.0.1"
@@ -49,6 +49,12 @@ chromium:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    chromium fonts-noto-cjk fonts-dejavu-core >/dev/null; }
 
+# 7-Zip: the backup tests check that 7-Zip lists and extracts our AES-256 zip with the password
+p7zip:
+	@command -v 7z >/dev/null 2>&1 || { \
+	  echo "installing Debian p7zip-full for backup tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq p7zip-full >/dev/null; }
+
 lint: install
 	$(BIN)/ruff check jupyterlab_quant tests benchmarks scripts
 	$(BIN)/mypy
@@ -58,7 +64,7 @@ lint: install
 jest: install
 	$(JLPM) test
 
-pytest: install chromium
+pytest: install chromium p7zip
 	JLQ_HOME= $(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint jest pytest
