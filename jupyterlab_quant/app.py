@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from .backtest.service import BacktestService
     from .data.fetch import FetchPolicy
     from .data.update import UpdateService
+    from .vault.keys import KeyManager
+    from .vault.records import TradeRecords
+    from .vault.strategies import StrategyVault
 
 
 @dataclass
@@ -22,6 +25,9 @@ class Services:
     store: MarketStore
     query: QueryService
     _backtests: BacktestService | None = field(default=None, init=False, repr=False)
+    _vault: KeyManager | None = field(default=None, init=False, repr=False)
+    _strategies: StrategyVault | None = field(default=None, init=False, repr=False)
+    _records: TradeRecords | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
@@ -49,10 +55,49 @@ class Services:
                 self._backtests = BacktestService(self.settings, self.query)
             return self._backtests
 
+    @property
+    def vault(self) -> KeyManager:
+        """The master key of ``$JLQ_HOME/vault`` (keyring or passphrase; unlocked keys cached per process).
+        Sensitive operations are recorded in the audit log ``$JLQ_HOME/state/audit.db``."""
+        with self._lock:
+            if self._vault is None:
+                from .vault.audit import AuditLog
+                from .vault.keys import KeyManager
+
+                self._vault = KeyManager(self.settings.home, audit=AuditLog.for_home(self.settings.home))
+            return self._vault
+
+    @property
+    def strategies(self) -> StrategyVault:
+        """Encrypted, versioned strategies (``$JLQ_HOME/vault/vault.db``); the key is unlocked on first need
+        (env/file passphrase, keyring, or an earlier ``vault.unlock(passphrase)`` in this process)."""
+        keys = self.vault
+        with self._lock:
+            if self._strategies is None:
+                from .vault.strategies import StrategyVault
+
+                self._strategies = StrategyVault(self.settings.home, keys=keys, audit=keys.audit)
+            return self._strategies
+
+    @property
+    def records(self) -> TradeRecords:
+        """Trade records with encrypted price/quantity/amount/fee (``$JLQ_HOME/vault/vault.db``)."""
+        keys = self.vault
+        with self._lock:
+            if self._records is None:
+                from .vault.records import TradeRecords
+
+                self._records = TradeRecords(self.settings.home, keys=keys)
+            return self._records
+
     def close(self) -> None:
-        """Stop background resources (the Dask client/cluster of backtest jobs)."""
+        """Stop background resources (the Dask client/cluster of backtest jobs, vault connections)."""
         with self._lock:
             svc, self._backtests = self._backtests, None
+            stores, self._strategies, self._records = (self._strategies, self._records), None, None
+        for store in stores:
+            if store is not None:
+                store.close()
         if svc is not None:
             svc.close()
 

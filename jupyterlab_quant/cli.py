@@ -1,13 +1,15 @@
 """``jlq`` command line (also ``python -m jupyterlab_quant``): a thin adapter over the services.
 
 Typed errors are translated here once: message on stderr, exit code 2 (bad input), 3 (not found),
-4 (store busy), 5 (other product error), 1 (unexpected); ``jlq data check`` exits 6 when it finds errors.
+4 (store busy), 5 (other product error), 1 (unexpected); ``jlq data check`` exits 6 when it finds errors;
+``jlq audit verify`` exits 7 when the audit log's hash chain is broken (edited, deleted or truncated records).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -200,9 +202,17 @@ def cmd_lab(svc: Services, a: argparse.Namespace) -> int:
         load_sample(svc.store)
     token = a.token or os.environ.get("JLQ_TOKEN") or secrets.token_hex(24)
     port = _free_port(a.port)
-    url = f"http://{a.ip}:{port}/lab?token={token}"
+    scheme = "https" if a.tls else "http"
+    url = f"{scheme}://{a.ip}:{port}/lab?token={token}"
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--ServerApp.ip={a.ip}", f"--port={port}",
            f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"]
+    if a.tls:  # a local CA + server certificate under <home>/tls (made or refreshed for the bind address)
+        tls = _ensure_lab_cert(svc.settings.home / "tls", a.ip)
+        cmd += [f"--ServerApp.certfile={tls['cert']}", f"--ServerApp.keyfile={tls['key']}"]
+        if a.ip in ("0.0.0.0", "::"):
+            url = f"https://{_lan_addresses()[0] if _lan_addresses() else 'localhost'}:{port}/lab?token={token}"
+        print(f"  TLS: 证书 certificate {tls['cert']}\n  平板信任此 CA (trust this CA on the tablet): {tls['ca']}",
+              flush=True)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     cmd += a.extra
@@ -212,6 +222,184 @@ def cmd_lab(svc: Services, a: argparse.Namespace) -> int:
         print(" ".join(cmd))
         return 0
     return subprocess.call(cmd, env=env)
+
+
+# ---- session security (会话安全): TLS certificate for LAN/tablet access, TOTP second factor ---------------
+TLS_DEFAULT_DAYS = 825  # the longest validity iOS/macOS accept for a TLS server certificate
+
+
+def _lan_addresses() -> list[str]:
+    """The IPv4 address of the interface that routes outward (no packet is sent), if any."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("192.0.2.1", 9))
+        ip = str(s.getsockname()[0])
+        return [] if ip.startswith("127.") else [ip]
+    return []
+
+
+def _write_private(path: os.PathLike[str] | str, data: bytes) -> None:
+    """Write a secret file readable by its owner only (0600), atomically (temp file + rename)."""
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def make_tls_cert(out: os.PathLike[str] | str, hosts: Sequence[str], days: int = TLS_DEFAULT_DAYS) -> dict[str, str]:
+    """A local CA (``jlq-ca.pem``, reused when present) and a server certificate signed by it (``cert.pem``,
+    ``key.pem``) whose SANs are ``hosts`` (names and IP addresses). Trust the CA once on each device;
+    re-running (new LAN address) keeps the CA. Private keys are written 0600."""
+    import datetime as dt
+    import ipaddress
+    from pathlib import Path
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    if not hosts:
+        raise InvalidInput("证书需要至少一个主机名或 IP (no hosts given)", "例如 --hosts 192.168.1.10,localhost")
+    if not 1 <= days <= TLS_DEFAULT_DAYS:
+        raise InvalidInput(f"有效期 {days} 天无效 (bad --days)", f"1…{TLS_DEFAULT_DAYS} (iOS 拒绝更长的证书)")
+    sans: list[x509.GeneralName] = []
+    for h in dict.fromkeys(h.strip() for h in hosts if h.strip()):
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(h.strip("[]"))))
+        except ValueError:
+            sans.append(x509.DNSName(h))
+    out_dir = Path(out)
+    ca_pem, ca_key_path = out_dir / "jlq-ca.pem", out_dir / "jlq-ca.key"
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    pem = serialization.Encoding.PEM
+    no_enc = serialization.NoEncryption()
+    if ca_pem.exists() and ca_key_path.exists():
+        ca_cert = x509.load_pem_x509_certificate(ca_pem.read_bytes())
+        ca_key = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+        if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+            raise InvalidInput(f"{ca_key_path} 不是本工具生成的 CA 私钥 (unexpected CA key)", "删除 jlq-ca.* 后重试")
+    else:
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_cn = f"jupyterlab-quant local CA ({socket.gethostname()})"[:64]
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_cn),
+                             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "jupyterlab-quant")])
+        ca_cert = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+                   .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now).not_valid_after(now + dt.timedelta(days=3650))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                   .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                                content_commitment=False, key_encipherment=False,
+                                                data_encipherment=False, key_agreement=False, encipher_only=False,
+                                                decipher_only=False), critical=True)
+                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+                   .sign(ca_key, hashes.SHA256()))
+        _write_private(ca_key_path, ca_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, no_enc))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        ca_pem.write_bytes(ca_cert.public_bytes(pem))
+    key = ec.generate_private_key(ec.SECP256R1())
+    first = hosts[0].strip()
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, first[:64])]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now).not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    _write_private(out_dir / "key.pem", key.private_bytes(pem, serialization.PrivateFormat.PKCS8, no_enc))
+    (out_dir / "cert.pem").write_bytes(cert.public_bytes(pem) + ca_cert.public_bytes(pem))  # full chain
+    return {"cert": str(out_dir / "cert.pem"), "key": str(out_dir / "key.pem"), "ca": str(ca_pem)}
+
+
+def _default_cert_hosts(extra: Sequence[str] = ()) -> list[str]:
+    host = socket.gethostname()
+    return list(dict.fromkeys([*extra, "localhost", "127.0.0.1", "::1", host, f"{host}.local", *_lan_addresses()]))
+
+
+def _ensure_lab_cert(out: os.PathLike[str] | str, ip: str) -> dict[str, str]:
+    """The certificate `jlq lab --tls` serves: made on first use, re-made when it no longer covers the
+    bind/LAN address or expires within 30 days (the CA, trusted on the tablet, is kept)."""
+    import datetime as dt
+    import ipaddress
+    from pathlib import Path
+
+    from cryptography import x509
+
+    want = [h for h in [ip] if h not in ("0.0.0.0", "::", "")] + _lan_addresses()
+    cert_path = Path(out) / "cert.pem"
+    if cert_path.exists() and (Path(out) / "key.pem").exists():
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        have = {str(v) for v in san.get_values_for_type(x509.IPAddress)} | set(san.get_values_for_type(x509.DNSName))
+        covered = all((str(ipaddress.ip_address(h)) if h.replace(".", "").isdigit() else h) in have for h in want)
+        fresh = cert.not_valid_after_utc - dt.datetime.now(dt.UTC) > dt.timedelta(days=30)
+        if covered and fresh:
+            return {"cert": str(cert_path), "key": str(Path(out) / "key.pem"), "ca": str(Path(out) / "jlq-ca.pem")}
+    return make_tls_cert(out, _default_cert_hosts(want))
+
+
+def cmd_tls_cert(svc: Services, a: argparse.Namespace) -> int:
+    out = a.out or str(svc.settings.home / "tls")
+    hosts = _split_list(a.hosts) or []
+    paths = make_tls_cert(out, _default_cert_hosts(hosts), days=a.days)
+    print(f"证书 certificate: {paths['cert']}\n私钥 key (0600): {paths['key']}\n本地 CA: {paths['ca']}")
+    print(f"启动 start: jlq lab --tls --ip 0.0.0.0   (或 or: jupyter lab --ServerApp.certfile={paths['cert']} "
+          f"--ServerApp.keyfile={paths['key']})")
+    print("平板 tablet: 把 jlq-ca.pem 传到平板并信任 (iOS: 安装描述文件后 设置→通用→关于本机→证书信任设置 打开; "
+          "Android: 设置→安全→加密与凭据→安装证书→CA 证书) — see README 'Security'")
+    return 0
+
+
+def cmd_totp_setup(svc: Services, a: argparse.Namespace) -> int:
+    """`jlq security totp-setup`: a new TOTP secret (0600 file) and its otpauth:// URI for an authenticator app."""
+    from pathlib import Path
+
+    import pyotp
+
+    path = Path(os.path.expanduser(a.file)) if a.file else svc.settings.home / "state" / "totp.secret"
+    if path.exists() and not a.force:
+        raise InvalidInput(f"TOTP 密钥已存在 (a TOTP secret already exists): {path}",
+                           "加 --force 生成新密钥 (the old authenticator entry stops working)")
+    secret = pyotp.random_base32(32)
+    _write_private(path, (secret + "\n").encode("ascii"))
+    uri = pyotp.TOTP(secret).provisioning_uri(name=f"{os.environ.get('USER', 'owner')}@{socket.gethostname()}",
+                                              issuer_name="jupyterlab-quant")
+    print(f"已写入 TOTP 密钥 wrote the TOTP secret (0600): {path}")
+    print("在验证器 App 中添加 (add to an authenticator app — Google/Microsoft Authenticator, 1Password…):")
+    print(f"  {uri}")
+    print(f"  或手动输入密钥 or type the key: {secret}")
+    if a.file:
+        print(f"服务端配置 server config: c.QuantExtension.totp_secret_file = {str(path)!r}")
+    print("注意 note: TOTP 作用于密码登录 (applies to password logins); 设置密码 set one with "
+          "`jupyter server password`. 下次登录即生效 (takes effect at the next login).")
+    return 0
+
+
+def _add_security_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    tc = sub.add_parser("tls-cert", help="生成局域网 HTTPS 证书 local CA + certificate for LAN/tablet access")
+    tc.add_argument("--out", help="输出目录 output directory (default <home>/tls)")
+    tc.add_argument("--hosts", action="append",
+                    help="主机名/IP, comma separated (added to localhost, 127.0.0.1, this host and its LAN IP)")
+    tc.add_argument("--days", type=int, default=TLS_DEFAULT_DAYS, help=f"有效期 validity days (≤ {TLS_DEFAULT_DAYS})")
+    tc.set_defaults(func=cmd_tls_cert)
+    se = sub.add_parser("security", help="会话安全 session security: TOTP second factor")
+    ses = se.add_subparsers(dest="cmd", required=True)
+    ts = ses.add_parser("totp-setup", help="生成 TOTP 密钥 create a TOTP secret; prints the otpauth:// URI")
+    ts.add_argument("--file", help="密钥文件 secret file (default <home>/state/totp.secret)")
+    ts.add_argument("--force", action="store_true", help="覆盖已有密钥 replace an existing secret")
+    ts.set_defaults(func=cmd_totp_setup)
 
 
 def cmd_update(svc: Services, a: argparse.Namespace) -> int:
@@ -387,6 +575,339 @@ def cmd_profiles(svc: Services, a: argparse.Namespace) -> int:
     return 0
 
 
+# ---- strategies (策略库) and the vault key (保险库主密钥) ---------------------------------------------
+STRATEGY_COLUMNS = ["name", "versions", "latest", "size", "created", "updated", "deleted", "deleted_at"]
+VERSION_COLUMNS = ["version", "created", "size", "message", "restored_from"]
+
+
+def _read_source(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise InvalidInput(f"无法读取策略文件 (cannot read strategy file) {path}: {exc.strerror or exc}",
+                           "检查路径 (check the path)") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"策略文件不是 UTF-8 文本 (strategy file is not UTF-8) {path}: {exc.reason}",
+                           "把文件另存为 UTF-8 编码 (save the file as UTF-8)") from exc
+
+
+def _ensure_vault(svc: Services) -> None:
+    """A first `jlq strategy save` on a fresh data root creates the master key (passphrase from env/file/prompt)."""
+    if not svc.vault.is_initialized():
+        svc.vault.init()
+        st = svc.vault.status()
+        print(f"已初始化保险库 (vault initialised): mode={st.mode} key={st.kid} → {st.keyinfo}", file=sys.stderr)
+
+
+def cmd_strategy_save(svc: Services, a: argparse.Namespace) -> int:
+    source = _read_source(a.file)
+    _ensure_vault(svc)
+    before = {s.name: s.latest for s in svc.strategies.list(include_deleted=True)}
+    v = svc.strategies.save(a.name, source, a.message or "")
+    if before.get(v.name) == v.version:
+        print(f"未改变 unchanged: {v.name} 仍是版本 v{v.version} (identical to the latest version)")
+    else:
+        print(f"已保存 saved: {v.name} v{v.version} ({v.size} bytes)")
+    return 0
+
+
+def cmd_strategy_list(svc: Services, a: argparse.Namespace) -> int:
+    rows = [s.to_dict() for s in svc.strategies.list(include_deleted=a.all)]
+    _print_frame(pd.DataFrame(rows, columns=STRATEGY_COLUMNS), a.format)
+    return 0
+
+
+def cmd_strategy_show(svc: Services, a: argparse.Namespace) -> int:
+    source = svc.strategies.get(a.name, a.version)
+    sys.stdout.write(source if source.endswith("\n") or not source else source + "\n")
+    return 0
+
+
+def cmd_strategy_versions(svc: Services, a: argparse.Namespace) -> int:
+    rows = [v.to_dict() for v in svc.strategies.versions(a.name)]
+    table = pd.DataFrame(rows, columns=VERSION_COLUMNS)
+    table["restored_from"] = table["restored_from"].astype("Int64")
+    _print_frame(table, a.format)
+    return 0
+
+
+def cmd_strategy_diff(svc: Services, a: argparse.Namespace) -> int:
+    text = svc.strategies.diff(a.name, a.v1, a.v2)
+    sys.stdout.write(text or f"版本 v{a.v1} 与 v{a.v2} 相同 (identical)\n")
+    return 0
+
+
+def cmd_strategy_restore(svc: Services, a: argparse.Namespace) -> int:
+    before = {s.name: s.latest for s in svc.strategies.list(include_deleted=True)}
+    v = svc.strategies.restore(a.name, a.version, a.message)
+    if before.get(v.name) == v.version:
+        print(f"未改变 unchanged: 最新版本 v{v.version} 已与 v{a.version} 相同 (latest already has that content)")
+    else:
+        print(f"已恢复 restored: {v.name} v{a.version} → 新版本 new version v{v.version}")
+    return 0
+
+
+def cmd_strategy_export(svc: Services, a: argparse.Namespace) -> int:
+    target = svc.strategies.export(a.name, a.file, a.version)
+    print(f"已导出 exported: {a.name} → {target}")
+    return 0
+
+
+def cmd_strategy_delete(svc: Services, a: argparse.Namespace) -> int:
+    svc.strategies.delete(a.name)
+    print(f"已删除 deleted: {a.name}（所有版本仍保留，可用 jlq strategy undelete {a.name} 撤销 — versions kept）")
+    return 0
+
+
+def cmd_strategy_undelete(svc: Services, a: argparse.Namespace) -> int:
+    info = svc.strategies.undelete(a.name)
+    print(f"已撤销删除 undeleted: {info.name} (v{info.latest}, {info.versions} versions)")
+    return 0
+
+
+def cmd_vault_init(svc: Services, a: argparse.Namespace) -> int:
+    from .vault.keys import read_passphrase_file
+
+    passphrase = read_passphrase_file(a.passphrase_file) if a.passphrase_file else None
+    svc.vault.init(passphrase, mode=a.mode)
+    st = svc.vault.status()
+    print(f"已初始化保险库 (vault initialised): mode={st.mode} key={st.kid}\n  key info: {st.keyinfo}")
+    if st.mode == "passphrase":
+        print("  请牢记口令：忘记口令，加密的策略与成交记录无法恢复 (keep the passphrase safe: without it the "
+              "encrypted data cannot be recovered)")
+    return 0
+
+
+def cmd_vault_status(svc: Services, a: argparse.Namespace) -> int:
+    st = svc.vault.status().to_dict()
+    if st["initialized"]:
+        infos = svc.strategies.list(include_deleted=True)
+        st.update(strategies=sum(not s.deleted for s in infos), deleted_strategies=sum(s.deleted for s in infos),
+                  versions=sum(s.versions for s in infos), trade_records=svc.records.count())
+    if a.json:
+        sys.stdout.write(json.dumps(st, ensure_ascii=False) + "\n")
+    else:
+        for k, v in st.items():
+            print(f"{k:20} {'—' if v is None else v}")
+    return 0
+
+
+def cmd_vault_rotate(svc: Services, a: argparse.Namespace) -> int:
+    import getpass
+
+    from .vault.keys import check_new_passphrase, read_passphrase_file
+    from .vault.strategies import rotate_master_key
+
+    new_pp = read_passphrase_file(a.new_passphrase_file) if a.new_passphrase_file else None
+    if new_pp is None and svc.vault.status().mode == "passphrase" and sys.stdin.isatty():
+        new_pp = getpass.getpass("新口令，直接回车则保留原口令 (new passphrase, Enter keeps the current one): ") or None
+        if new_pp is not None:
+            check_new_passphrase(new_pp)
+            if getpass.getpass("再输入一次 (repeat): ") != new_pp:
+                raise InvalidInput("两次输入的口令不一致 (passphrases do not match)", "重新运行 jlq vault rotate")
+    res = rotate_master_key(svc.vault, new_pp)
+    print(f"已轮换主密钥 (master key rotated): {res.old_kid} → {res.new_kid}; 重新包装 re-wrapped {res.rewrapped} "
+          f"data keys in {res.seconds:.2f} s (content not re-encrypted)")
+    if new_pp is not None:
+        print("  旧口令已失效；若设置了 JLQ_VAULT_PASSPHRASE / 口令文件，请改为新口令 (update your env/file)")
+    return 0
+
+
+def _add_strategy_vault_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    st = sub.add_parser("strategy", help="策略库 encrypted, versioned strategies: save | list | show | versions | "
+                                         "diff | restore | export | delete | undelete")
+    ss = st.add_subparsers(dest="cmd", required=True)
+    sv = ss.add_parser("save", help="保存为新版本 save FILE.py as a new version of NAME")
+    sv.add_argument("name", help="策略名 strategy name (letters, digits, _ - or Chinese; .py is dropped)")
+    sv.add_argument("file", help="策略文件 FILE.py (UTF-8)")
+    sv.add_argument("-m", "--message", help="版本说明 version message")
+    sv.set_defaults(func=cmd_strategy_save)
+    sl = ss.add_parser("list", help="列出策略 list strategies")
+    sl.add_argument("--all", action="store_true", help="包括已删除的 include deleted strategies")
+    sl.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
+    sl.set_defaults(func=cmd_strategy_list)
+    sh = ss.add_parser("show", help="打印源码 print the source of a version (default: latest)")
+    sh.add_argument("name")
+    sh.add_argument("--version", type=int, help="版本号 version number")
+    sh.set_defaults(func=cmd_strategy_show)
+    vs = ss.add_parser("versions", help="版本历史 version history of NAME")
+    vs.add_argument("name")
+    vs.add_argument("--format", choices=["table", "csv", "json"], default="table", help="output format")
+    vs.set_defaults(func=cmd_strategy_versions)
+    df = ss.add_parser("diff", help="比较两个版本 unified diff from V1 to V2")
+    df.add_argument("name")
+    df.add_argument("v1", type=int)
+    df.add_argument("v2", type=int)
+    df.set_defaults(func=cmd_strategy_diff)
+    rs = ss.add_parser("restore", help="恢复版本 new version with the content of version V")
+    rs.add_argument("name")
+    rs.add_argument("version", type=int)
+    rs.add_argument("-m", "--message", help="版本说明 (default: restored from vV)")
+    rs.set_defaults(func=cmd_strategy_restore)
+    ex = ss.add_parser("export", help="导出源码 write a version to FILE.py (outside the data root)")
+    ex.add_argument("name")
+    ex.add_argument("file")
+    ex.add_argument("--version", type=int, help="版本号 version number (default: latest)")
+    ex.set_defaults(func=cmd_strategy_export)
+    de = ss.add_parser("delete", help="删除 soft delete (every version is kept; undo with undelete)")
+    de.add_argument("name")
+    de.set_defaults(func=cmd_strategy_delete)
+    ud = ss.add_parser("undelete", help="撤销删除 bring a deleted strategy back")
+    ud.add_argument("name")
+    ud.set_defaults(func=cmd_strategy_undelete)
+
+    va = sub.add_parser("vault", help="保险库主密钥 master key: init | status | rotate")
+    vas = va.add_subparsers(dest="cmd", required=True)
+    vi = vas.add_parser("init", help="创建主密钥 create the master key (keyring, else passphrase via scrypt)")
+    vi.add_argument("--passphrase-file", help="口令文件 file holding the passphrase (else JLQ_VAULT_PASSPHRASE, "
+                                              "JLQ_VAULT_PASSPHRASE_FILE or a prompt)")
+    vi.add_argument("--mode", choices=["auto", "keyring", "passphrase"], default="auto",
+                    help="auto = OS keyring when one exists, else passphrase")
+    vi.set_defaults(func=cmd_vault_init)
+    vt = vas.add_parser("status", help="状态 mode, key id, rotation, counts (needs no passphrase)")
+    vt.add_argument("--json", action="store_true", help="machine-readable output")
+    vt.set_defaults(func=cmd_vault_status)
+    vr = vas.add_parser("rotate", help="轮换主密钥 new master key; data keys re-wrapped, content untouched")
+    vr.add_argument("--new-passphrase-file", help="新口令文件 file with the new passphrase (passphrase mode; "
+                                                  "default: prompt on a terminal, else keep the passphrase)")
+    vr.set_defaults(func=cmd_vault_rotate)
+
+
+# ---- audit log (审计日志) and encrypted backups (加密备份) ---------------------------------------------
+EXIT_AUDIT_BROKEN = 7
+
+
+def cmd_audit_list(svc: Services, a: argparse.Namespace) -> int:
+    from .vault.audit import AuditLog, records_csv, records_table
+
+    recs = AuditLog.for_home(svc.settings.home).list(since=a.since, action=a.action, limit=a.limit,
+                                                     include_archive=a.archived)
+    if a.format == "json":
+        sys.stdout.write(json.dumps([r.to_dict() for r in recs], ensure_ascii=False) + "\n")
+    elif a.format == "csv":
+        sys.stdout.write(records_csv(recs))
+    else:
+        sys.stdout.write(records_table(recs))
+    return 0
+
+
+def cmd_audit_verify(svc: Services, a: argparse.Namespace) -> int:
+    from .vault.audit import AuditLog
+
+    anchor = None
+    if a.anchor:
+        seq, _, digest = a.anchor.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise InvalidInput(f"锚点格式错误 (bad --anchor): {a.anchor!r}",
+                               "用 `jlq audit verify` 打印的 SEQ:HASH (use SEQ:HASH as printed by verify)")
+        anchor = (int(seq), digest.lower())
+    report = AuditLog.for_home(svc.settings.home).verify(anchor=anchor)
+    if a.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(report.summary(), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else EXIT_AUDIT_BROKEN
+
+
+def cmd_audit_archive(svc: Services, a: argparse.Namespace) -> int:
+    from .vault.audit import AuditLog
+
+    res = AuditLog.for_home(svc.settings.home).archive(older_than_days=a.older_than_days)
+    print(f"已归档 archived {res.moved} 条记录 records" + (f" → {', '.join(res.files)}" if res.files else ""))
+    return 0
+
+
+def _backup_password(a: argparse.Namespace, *, confirm: bool) -> str:
+    """``--password-file``, else ``$JLQ_BACKUP_PASSWORD``, else a prompt (twice when creating) on a TTY."""
+    from .vault.backup import PASSWORD_HINT
+
+    if a.password_file:
+        try:
+            with open(a.password_file, encoding="utf-8") as fh:
+                pw = fh.readline().rstrip("\r\n")
+        except FileNotFoundError as exc:
+            raise NotFound(f"密码文件不存在 (password file not found): {a.password_file}", PASSWORD_HINT) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"无法读取密码文件 (cannot read password file) {a.password_file}: {exc}",
+                               PASSWORD_HINT) from exc
+        if not pw:
+            raise InvalidInput(f"密码文件为空 (password file is empty): {a.password_file}", PASSWORD_HINT)
+        return pw
+    if os.environ.get("JLQ_BACKUP_PASSWORD"):
+        return os.environ["JLQ_BACKUP_PASSWORD"]
+    if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
+        pw = getpass.getpass("备份密码 (backup password): ")
+        if confirm and getpass.getpass("再输入一次 (repeat): ") != pw:
+            raise InvalidInput("两次输入的密码不一致 (passwords do not match)", "请重新运行 (run the command again)")
+        return pw
+    raise InvalidInput("需要备份密码 (a backup password is required)", PASSWORD_HINT)
+
+
+def cmd_backup_create(svc: Services, a: argparse.Namespace) -> int:
+    from .vault.backup import create
+
+    info = create(svc.settings.home, a.out, _backup_password(a, confirm=True), include_reports=a.include_reports)
+    print(info.summary())
+    return 0
+
+
+def cmd_backup_verify(svc: Services, a: argparse.Namespace) -> int:
+    from .vault.backup import verify
+
+    info = verify(a.file, _backup_password(a, confirm=False))
+    print(f"备份完好 (backup verified): 密码正确，{len(info.files)} 个文件的 sha256 与清单一致 "
+          f"(password ok; every file matches the manifest)\n{info.summary()}")
+    return 0
+
+
+def cmd_backup_restore(svc: Services, a: argparse.Namespace) -> int:
+    from .vault.backup import restore
+
+    report = restore(a.file, svc.settings.home, _backup_password(a, confirm=False), force=a.force)
+    print(report.summary())
+    return 0
+
+
+def _add_audit_backup_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    au = sub.add_parser("audit", help="审计日志 audit log of sensitive operations: list | verify | archive")
+    aus = au.add_subparsers(dest="cmd", required=True)
+    al = aus.add_parser("list", help="列出审计记录 list records, newest first")
+    al.add_argument("--action", help="动作 action, exact or prefix (login → login, login.failed, login.new_ip)")
+    al.add_argument("--since", help="起始时间 YYYY-MM-DD or ISO timestamp (UTC unless it has an offset)")
+    al.add_argument("--limit", type=int, default=100, help="max rows (default 100)")
+    al.add_argument("--archived", action="store_true", help="也列出归档 include archived records (> 5 years)")
+    al.add_argument("--format", choices=["table", "json", "csv"], default="table", help="output format")
+    al.set_defaults(func=cmd_audit_list)
+    av = aus.add_parser("verify", help="校验哈希链 verify the hash chain (exit 7 when broken)")
+    av.add_argument("--anchor", help="SEQ:HASH noted from an earlier verify: detects a rewrite of the whole chain")
+    av.add_argument("--json", action="store_true", help="machine-readable output")
+    av.set_defaults(func=cmd_audit_verify)
+    aa = aus.add_parser("archive", help="归档 move records older than 5 years to state/audit-archive/ (never deletes)")
+    aa.add_argument("--older-than-days", type=int, default=5 * 365, help="default 1825 (5 years)")
+    aa.set_defaults(func=cmd_audit_archive)
+
+    bk = sub.add_parser("backup", help="加密备份 AES-256 zip backups (7-Zip compatible): create | verify | restore")
+    bks = bk.add_subparsers(dest="cmd", required=True)
+    pw_help = "密码文件 file whose first line is the password (else $JLQ_BACKUP_PASSWORD, else a prompt)"
+    bc = bks.add_parser("create", help="创建备份 vault/, state/*.db, config/ (not the market store/)")
+    bc.add_argument("out", help="输出 OUT.zip")
+    bc.add_argument("--password-file", help=pw_help)
+    bc.add_argument("--include-reports", action="store_true", help="也备份回测报告文件 include backtests/ reports")
+    bc.set_defaults(func=cmd_backup_create)
+    bv = bks.add_parser("verify", help="校验备份 check password, every file's sha256 and the zip's HMAC/CRC")
+    bv.add_argument("file", help="IN.zip")
+    bv.add_argument("--password-file", help=pw_help)
+    bv.set_defaults(func=cmd_backup_verify)
+    br = bks.add_parser("restore", help="恢复备份 into --home (empty or existing; stop JupyterLab first)")
+    br.add_argument("file", help="IN.zip")
+    br.add_argument("--password-file", help=pw_help)
+    br.add_argument("--force", action="store_true", help="覆盖比备份更新的数据 overwrite data newer than the backup")
+    br.set_defaults(func=cmd_backup_restore)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jlq", description="jupyterlab-quant: A 股量化研究工作站命令行 (A-share quant workstation CLI)")
@@ -497,8 +1018,11 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--port", type=int, default=8888, help="port (next free one if taken)")
     lab.add_argument("--token", help="auth token (default: random; never runs without one)")
     lab.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    lab.add_argument("--tls", action="store_true",
+                     help="HTTPS with a local certificate (<home>/tls, made by `jlq tls-cert` or on first use)")
     lab.add_argument("extra", nargs=argparse.REMAINDER, help="extra arguments passed to jupyter lab")
     lab.set_defaults(func=cmd_lab)
+    _add_security_commands(sub)
 
     from .backtest.options import add_spec_options
 
@@ -535,6 +1059,8 @@ def build_parser() -> argparse.ArgumentParser:
     pf.add_argument("--description", help="说明 description")
     pf.add_argument("--format", choices=["table", "csv", "json"], default="table", help="输出格式")
     pf.set_defaults(func=cmd_profiles)
+    _add_strategy_vault_commands(sub)
+    _add_audit_backup_commands(sub)
     return p
 
 

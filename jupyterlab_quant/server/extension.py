@@ -8,13 +8,17 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.serverapp import ServerApp
+from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, Int, Unicode
 
 from ..app import Services
 from ..core.settings import Settings
 from .jobs import UpdateJobs
 from .routes import ROUTES
+from .security import QuantIdentityProvider, hide_token_from_pages, refuse_without_auth
 
 
 class QuantExtension(ExtensionApp):
@@ -57,12 +61,71 @@ class QuantExtension(ExtensionApp):
         help="Default time limit of a backtest job in seconds (a request may set its own timeout_s).",
     )
 
+    session_security = Bool(
+        True, config=True,
+        help="Install jupyterlab-quant's identity provider (login sessions, idle logout, login audit, new-IP "
+             "alerts, TOTP). Off, or another ServerApp.identity_provider_class configured: only the "
+             "'never without auth' check applies.",
+    )
+    idle_timeout_minutes = Float(
+        30.0, config=True,
+        help="Log a browser login session out after this many minutes without user activity (non-GET "
+             "requests, page loads; polls and websocket traffic do not count). 0: never.",
+    )
+    totp_secret_file = Unicode(
+        "", config=True,
+        help="File holding the base32 TOTP secret (written by `jlq security totp-setup`, mode 0600). Password "
+             "logins then ask for the 6-digit code. Empty: <data root>/state/totp.secret when it exists.",
+    )
+    max_login_failures = Int(
+        10, config=True,
+        help="Failed logins from one IP within 10 minutes after which its login attempts are refused (429) "
+             "until the window passes. 0: no limit.",
+    )
+    alert_new_ip = Bool(
+        True, config=True,
+        help="Raise a 'login.new_ip' alert event (state/events.db) when a login comes from an IP never seen "
+             "before (the audit record is written either way).",
+    )
+
+    def _link_jupyter_server_extension(self, serverapp: ServerApp) -> None:
+        """Before the ServerApp builds its identity provider: make it ours (unless configured otherwise)."""
+        super()._link_jupyter_server_extension(serverapp)
+        if self.session_security and serverapp.identity_provider_class is PasswordIdentityProvider:
+            serverapp.identity_provider_class = QuantIdentityProvider
+
+    def _init_security(self, settings: Settings) -> None:
+        assert self.serverapp is not None
+        idp = self.serverapp.identity_provider
+        if not idp.auth_enabled:  # any identity provider: never serve without auth
+            refuse_without_auth(self.log)
+        if isinstance(idp, QuantIdentityProvider):
+            hide_token_from_pages(self.serverapp.web_app.settings)
+            idp.configure(home=settings.home, idle_timeout_s=self.idle_timeout_minutes * 60.0,
+                          totp_file=self.totp_secret_file, max_login_failures=self.max_login_failures,
+                          alert_new_ip=self.alert_new_ip)
+        elif self.session_security:
+            self.log.warning("jupyterlab-quant: 使用自定义身份提供者 %s，空闲登出/登录审计/TOTP 不生效 "
+                             "(custom identity provider: idle logout, login audit and TOTP are not applied)",
+                             type(idp).__name__)
+
+    async def _start_jupyter_server_extension(self, serverapp: ServerApp) -> None:
+        """Start hook: the idle-session sweep (ends idle sessions, closes their websockets, audits)."""
+        idp = serverapp.identity_provider
+        if isinstance(idp, QuantIdentityProvider) and hide_token_from_pages(serverapp.web_app.settings):
+            self.log.info("jupyterlab-quant: 页面不再内嵌令牌 (the Lab page runs on the login cookie, not the token)")
+        if isinstance(idp, QuantIdentityProvider) and idp.idle_timeout_s:
+            period_ms = 1000.0 * min(30.0, max(0.5, idp.idle_timeout_s / 4))
+            self._sweeper = PeriodicCallback(idp.sweep, period_ms)
+            self._sweeper.start()
+
     def initialize_settings(self) -> None:
         settings = Settings.from_env(self.data_home or None, hot_cache=self.hot_cache,
                                      lock_timeout_s=float(self.lock_timeout),
                                      scheduler_address=self.scheduler_address or None,
                                      backtest_workers=max(1, self.backtest_workers),
                                      reports_keep=max(1, self.reports_keep), job_timeout_s=float(self.job_timeout))
+        self._init_security(settings)
         self._executor = ThreadPoolExecutor(max_workers=self.query_threads, thread_name_prefix="jlq-query")
         services = Services.from_settings(settings)
         self._services = services
@@ -83,6 +146,9 @@ class QuantExtension(ExtensionApp):
         self.handlers.extend(ROUTES)
 
     async def stop_extension(self) -> None:
+        sweeper = getattr(self, "_sweeper", None)
+        if sweeper is not None:
+            sweeper.stop()
         executor = getattr(self, "_executor", None)
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)

@@ -20,6 +20,7 @@ from ..app import Services
 from ..core.errors import InvalidInput, NotFound, QuantError, StoreBusy
 from ..core.types import Adjust, Freq, parse_enum
 from ..jobs import JobNotReady, JobsUnavailable
+from ..vault.errors import PASSPHRASE_HINT, TamperedData, VaultLocked
 from .jobs import UpdateJob, UpdateJobs
 from .models import API_VERSION, bars_payload
 
@@ -28,8 +29,10 @@ try:
 except PackageNotFoundError:  # a source tree that was never installed
     __version__ = "dev"
 
-STATUS = ((InvalidInput, 400), (NotFound, 404), (StoreBusy, 409), (JobNotReady, 409), (JobsUnavailable, 503),
-          (QuantError, 500))
+# VaultLocked (incl. not initialised) → 423 Locked with how to unlock; TamperedData → 500 with its message;
+# WrongKey is an InvalidInput (400).
+STATUS = ((InvalidInput, 400), (NotFound, 404), (StoreBusy, 409), (JobNotReady, 409), (VaultLocked, 423),
+          (TamperedData, 500), (JobsUnavailable, 503), (QuantError, 500))
 
 
 class QuantHandler(APIHandler):
@@ -52,7 +55,10 @@ class QuantHandler(APIHandler):
         if status >= 500:
             self.log.error("jupyterlab-quant: %s", exc)
         self.set_status(status)
-        return exc.to_dict()
+        body = exc.to_dict()
+        if isinstance(exc, VaultLocked) and not body.get("hint"):
+            body["hint"] = PASSPHRASE_HINT
+        return body
 
     async def respond(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         try:

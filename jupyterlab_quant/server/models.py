@@ -54,6 +54,14 @@ _BACKTEST_JOB: dict[str, Any] = {
     },
 }
 
+# A strategy version of the vault (issue 5 §4): number, time, message, size in bytes of the source.
+_STRATEGY_VERSION: dict[str, Any] = {
+    "type": "object", "required": ["version", "created", "message", "size"],
+    "properties": {"version": {"type": "integer", "minimum": 1}, "created": _TS, "message": _STR,
+                   "size": {"type": "integer", "minimum": 0}},
+}
+_STRATEGY_NAME = {"type": "string", "minLength": 1, "maxLength": 64}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "error": {
         "type": "object", "required": ["error", "message"],
@@ -161,6 +169,46 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                            "rounding": {"enum": ["half_up", "half_even", "up", "down"]},
                            "builtin": {"type": "boolean"}, "separate_exchange_fees": {"type": "boolean"},
                            "description": _STR}}}},
+    },
+    # ---- strategy vault (issue 5 §4): encrypted, versioned strategies; plaintext only in memory ----
+    "strategy_list": {
+        "type": "object", "required": ["strategies"],
+        "properties": {"strategies": {"type": "array", "items": {
+            "type": "object", "required": ["name", "versions", "latest", "updated", "size"],
+            "properties": {"name": _STRATEGY_NAME, "versions": {"type": "integer", "minimum": 1},
+                           "latest": {"type": "integer", "minimum": 1}, "updated": _TS,
+                           "size": {"type": "integer", "minimum": 0}}}}},
+    },
+    "strategy": {
+        "type": "object", "required": ["name", "version", "content", "versions"],
+        "description": "GET /v1/strategies/<name>[?version=N]: one version's source and the whole history.",
+        "properties": {"name": _STRATEGY_NAME, "version": {"type": "integer", "minimum": 1}, "content": _STR,
+                       "versions": {"type": "array", "items": _STRATEGY_VERSION}},
+    },
+    "strategy_versions": {
+        "type": "object", "required": ["name", "versions"],
+        "properties": {"name": _STRATEGY_NAME, "versions": {"type": "array", "items": _STRATEGY_VERSION}},
+    },
+    "strategy_version": {
+        "type": "object", "required": ["name", "version", "created", "message", "size", "changed"],
+        "description": "PUT /v1/strategies/<name> (201, or 200 with changed=false when identical to the latest) "
+                       "and POST /v1/strategies/<name>/restore (201).",
+        "properties": {"name": _STRATEGY_NAME, **_STRATEGY_VERSION["properties"], "changed": {"type": "boolean"}},
+    },
+    "strategy_diff": {
+        "type": "object", "required": ["name", "from", "to", "diff"],
+        "properties": {"name": _STRATEGY_NAME, "from": {"type": "integer", "minimum": 1},
+                       "to": {"type": "integer", "minimum": 1}, "diff": {"type": "string"}},
+    },
+    "strategy_save_request": {
+        "type": "object", "required": ["content"], "additionalProperties": False,
+        "description": "PUT /v1/strategies/<name> body.",
+        "properties": {"content": _STR, "message": _STR},
+    },
+    "strategy_restore_request": {
+        "type": "object", "required": ["version"], "additionalProperties": False,
+        "description": "POST /v1/strategies/<name>/restore body.",
+        "properties": {"version": {"type": "integer", "minimum": 1}, "message": _STR},
     },
 }
 BAR_COLUMNS = ["time", "open", "high", "low", "close", "volume", "amount", "preclose", "suspended"]

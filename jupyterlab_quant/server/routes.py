@@ -11,6 +11,13 @@ from .backtest_handlers import (
     StrategiesHandler,
 )
 from .handlers import BarsHandler, CheckHandler, SourcesHandler, StatusHandler, SymbolsHandler, UpdateHandler
+from .strategy_handlers import (
+    StrategyDiffHandler,
+    StrategyHandler,
+    StrategyListHandler,
+    StrategyRestoreHandler,
+    StrategyVersionsHandler,
+)
 
 PREFIX = "jupyterlab-quant/v1"
 
@@ -28,4 +35,9 @@ ROUTES = [
     (rf"/{PREFIX}/backtests/([0-9a-f]{{12}})/report", BacktestReportHandler),
     (rf"/{PREFIX}/backtest/strategies", StrategiesHandler),
     (rf"/{PREFIX}/backtest/profiles", ProfilesHandler),
+    (rf"/{PREFIX}/strategies", StrategyListHandler),
+    (rf"/{PREFIX}/strategies/([^/]+)", StrategyHandler),
+    (rf"/{PREFIX}/strategies/([^/]+)/versions", StrategyVersionsHandler),
+    (rf"/{PREFIX}/strategies/([^/]+)/diff", StrategyDiffHandler),
+    (rf"/{PREFIX}/strategies/([^/]+)/restore", StrategyRestoreHandler),
 ]
