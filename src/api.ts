@@ -26,6 +26,13 @@ import type {
   IBacktestStrategiesResponse,
   IBrokerProfilesResponse
 } from './models/backtest';
+import type {
+  IStrategyDiffResponse,
+  IStrategyListResponse,
+  IStrategyResponse,
+  IStrategySaved,
+  IStrategyVersionsResponse
+} from './models/strategy';
 
 /** REST namespace and API version of the server extension. */
 export const API_NAMESPACE = 'jupyterlab-quant';
@@ -357,6 +364,119 @@ export class BacktestClient {
       {},
       this.settings,
       init
+    );
+  }
+}
+
+// ---- Strategy vault (策略库) -------------------------------------------------
+
+/** Path of a strategy below `/jupyterlab-quant/v1/` (the name percent-encoded). */
+export function strategyPath(name: string, ...rest: string[]): string {
+  return ['strategies', encodeURIComponent(name), ...rest].join('/');
+}
+
+/**
+ * Typed client of the strategy vault endpoints (encrypted, versioned
+ * strategies), bound to one server connection. A locked vault answers 423
+ * (`vault_locked`, with a hint how to unlock it).
+ */
+export class StrategyClient {
+  constructor(
+    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /** `GET /strategies`. */
+  list(init?: RequestInit): Promise<IStrategyListResponse> {
+    return requestAPI<IStrategyListResponse>(
+      'strategies',
+      {},
+      this.settings,
+      init
+    );
+  }
+
+  /** `GET /strategies/<name>[?version=N]`: the source (latest by default) and the history. */
+  get(
+    name: string,
+    version?: number | null,
+    init?: RequestInit
+  ): Promise<IStrategyResponse> {
+    return requestAPI<IStrategyResponse>(
+      strategyPath(name),
+      { version },
+      this.settings,
+      init
+    );
+  }
+
+  /** `PUT /strategies/<name>`: store a new version (no-op when identical to the latest). */
+  save(
+    name: string,
+    content: string,
+    message?: string,
+    init?: RequestInit
+  ): Promise<IStrategySaved> {
+    return requestAPI<IStrategySaved>(strategyPath(name), {}, this.settings, {
+      ...init,
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(message ? { content, message } : { content })
+    });
+  }
+
+  /** `DELETE /strategies/<name>`: the strategy and all its versions. */
+  remove(name: string, init?: RequestInit): Promise<unknown> {
+    return requestAPI<unknown>(strategyPath(name), {}, this.settings, {
+      ...init,
+      method: 'DELETE'
+    });
+  }
+
+  /** `GET /strategies/<name>/versions`: oldest first. */
+  versions(
+    name: string,
+    init?: RequestInit
+  ): Promise<IStrategyVersionsResponse> {
+    return requestAPI<IStrategyVersionsResponse>(
+      strategyPath(name, 'versions'),
+      {},
+      this.settings,
+      init
+    );
+  }
+
+  /** `GET /strategies/<name>/diff?from=&to=`: unified diff. */
+  diff(
+    name: string,
+    from: number,
+    to: number,
+    init?: RequestInit
+  ): Promise<IStrategyDiffResponse> {
+    return requestAPI<IStrategyDiffResponse>(
+      strategyPath(name, 'diff'),
+      { from, to },
+      this.settings,
+      init
+    );
+  }
+
+  /** `POST /strategies/<name>/restore`: the old version becomes a new latest one. */
+  restore(
+    name: string,
+    version: number,
+    message?: string,
+    init?: RequestInit
+  ): Promise<IStrategySaved> {
+    return requestAPI<IStrategySaved>(
+      strategyPath(name, 'restore'),
+      {},
+      this.settings,
+      {
+        ...init,
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(message ? { version, message } : { version })
+      }
     );
   }
 }

@@ -215,7 +215,45 @@ export const ZH_CN: Readonly<Record<string, string>> = {
   'Loading the report…': '正在加载报告…',
   'Open in a browser tab': '在浏览器标签页中打开',
   'Open the report in a new browser tab': '在新的浏览器标签页中打开报告',
-  'Reload the report': '重新加载报告'
+  'Reload the report': '重新加载报告',
+  // Strategy library (策略库): src/drive/, src/panels/strategies/
+  'Strategy library': '策略库',
+  'Strategy library: %1': '策略库：%1',
+  'Show the strategy library in the sidebar': '在侧边栏显示策略库',
+  'New strategy': '新建策略',
+  'Create a strategy in the strategy library (encrypted; every save is a version)':
+    '在策略库中新建策略（加密保存，每次保存生成一个版本）',
+  'Strategy name': '策略名',
+  Create: '创建',
+  'Bad strategy name “%1”: %2': '策略名“%1”不合法：%2',
+  History: '版本历史',
+  'Strategy version history': '策略版本历史',
+  'Versions of the strategy: show, compare, restore, backtest one':
+    '策略的各个版本：查看、对比、恢复、回测',
+  'Versions · %1': '版本历史 · %1',
+  'Loading versions…': '正在加载版本…',
+  Version: '版本',
+  Saved: '保存时间',
+  Size: '大小',
+  latest: '最新',
+  'Compare from / to': '对比：从 / 到',
+  'Compare from this version': '从此版本对比',
+  'Compare to this version': '对比到此版本',
+  'Compare from v%1': '从 v%1 对比',
+  'Compare to v%1': '对比到 v%1',
+  'Show version': '查看版本',
+  Compare: '对比',
+  Restore: '恢复',
+  'Store this version again as the newest one (nothing is lost)':
+    '把此版本另存为最新版本（不会丢失任何版本）',
+  'Backtest this version': '回测此版本',
+  'Restored as version %1.': '已恢复为版本 %1。',
+  '%1, version %2': '%1，版本 %2',
+  'Changes from v%1 to v%2': 'v%1 → v%2 的改动',
+  'The two versions are identical.': '两个版本完全相同。',
+  'Pick a version to show, or two versions to compare.':
+    '选择一个版本查看，或选择两个版本对比。',
+  'Pick a strategy file instead': '改为选择策略文件'
 };
 
 /**

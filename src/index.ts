@@ -8,18 +8,28 @@ import {
 } from '@jupyterlab/application';
 import {
   ICommandPalette,
+  InputDialog,
   IThemeManager,
   MainAreaWidget,
+  Notification,
+  showErrorMessage,
   WidgetTracker
 } from '@jupyterlab/apputils';
+import type { Contents } from '@jupyterlab/services';
+import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { MenuSvg } from '@jupyterlab/ui-components';
+import {
+  addIcon,
+  MenuSvg,
+  refreshIcon,
+  ToolbarButton
+} from '@jupyterlab/ui-components';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { BacktestClient, QuantClient } from './api';
+import { BacktestClient, QuantClient, StrategyClient } from './api';
 // Needed at activation (command label, settings) and small. The panel and
 // ECharts are loaded on first use (see `execute`).
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -31,9 +41,28 @@ import { candlestickIcon } from './icons';
 import type { MarketPanel } from './panels/market';
 import type { BacktestPanel, BacktestReportWidget } from './panels/backtest';
 import { backtestIcon } from './panels/backtest/icon';
+import type { IVaultStrategyRef } from './panels/backtest/logic';
+import type { StrategyHistoryWidget } from './panels/strategies';
+// The drive is registered with the contents manager at activation, so it is
+// needed at once (small; the history view is loaded on first use).
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import {
+  isValidStrategyName,
+  STRATEGY_NAME_HINT,
+  strategyFileName,
+  strategyLibraryIcon,
+  strategyOfPath,
+  StrategyDrive
+} from './drive';
 import { CommandIDs, MARKET_TRACKER_NAMESPACE, PLUGIN_ID } from './tokens';
 
-export { BacktestClient, QuantApiError, QuantClient, requestAPI } from './api';
+export {
+  BacktestClient,
+  QuantApiError,
+  QuantClient,
+  requestAPI,
+  StrategyClient
+} from './api';
 export * from './models';
 export { CommandIDs, PLUGIN_ID } from './tokens';
 
@@ -49,7 +78,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ICommandPalette,
     IMainMenu,
     ILayoutRestorer,
-    IThemeManager
+    IThemeManager,
+    IFileBrowserFactory
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -59,7 +89,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     mainMenu: IMainMenu | null,
     restorer: ILayoutRestorer | null,
-    themeManager: IThemeManager | null
+    themeManager: IThemeManager | null,
+    browserFactory: IFileBrowserFactory | null
   ): void => {
     const labTranslator = translator ?? nullTranslator;
     // JupyterLab's bundle for our domain: English, and the fallback for
@@ -177,7 +208,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
       mainMenu.addMenu(menu, true, { rank: 90 });
     }
 
-    activateBacktests(app, config, { launcher, palette, menu, restorer });
+    const strategies = new StrategyClient(app.serviceManager.serverSettings);
+    activateBacktests(app, config, {
+      launcher,
+      palette,
+      menu,
+      restorer,
+      strategies
+    });
+    activateStrategies(app, config, {
+      palette,
+      menu,
+      restorer,
+      browserFactory,
+      client: strategies
+    });
 
     if (restorer) {
       void restorer.restore(tracker, {
@@ -239,6 +284,8 @@ interface IBacktestHosts {
   palette: ICommandPalette | null;
   menu: MenuSvg | null;
   restorer: ILayoutRestorer | null;
+  /** The strategy library: sources of "回测此版本". */
+  strategies: StrategyClient;
 }
 
 /**
@@ -251,8 +298,10 @@ function activateBacktests(
   config: QuantConfig,
   hosts: IBacktestHosts
 ): IBacktestTrackers {
-  const { launcher, palette, menu, restorer } = hosts;
+  const { launcher, palette, menu, restorer, strategies } = hosts;
   const client = new BacktestClient(app.serviceManager.serverSettings);
+  const vaultSource = (ref: IVaultStrategyRef): Promise<string> =>
+    strategies.get(ref.name, ref.version).then(r => r.content);
   const panels = new WidgetTracker<MainAreaWidget<BacktestPanel>>({
     namespace: 'jupyterlab-quant-backtests'
   });
@@ -277,13 +326,31 @@ function activateBacktests(
           symbols: {
             type: 'string',
             description: 'Symbols to prefill, e.g. 600519.SH,000001.SZ'
+          },
+          strategy: {
+            type: 'string',
+            description:
+              'A strategy of the strategy library (策略库) to prefill, with `version`'
+          },
+          version: {
+            type: 'number',
+            description: 'Version of `strategy` to backtest'
           }
         }
       }
     },
     execute: async (args: ReadonlyPartialJSONObject) => {
+      const vault: IVaultStrategyRef | null =
+        typeof args.strategy === 'string' &&
+        args.strategy &&
+        typeof args.version === 'number'
+          ? { name: args.strategy, version: args.version }
+          : null;
       const open = panels.currentWidget ?? panels.find(() => true);
       if (open) {
+        if (vault) {
+          open.content.setVaultStrategy(vault);
+        }
         app.shell.activateById(open.id);
         return open;
       }
@@ -291,6 +358,8 @@ function activateBacktests(
       const content = new BacktestPanel({
         client,
         config,
+        vault,
+        vaultSource,
         symbols: typeof args.symbols === 'string' ? args.symbols : undefined,
         onOpenReport: job =>
           void app.commands.execute(BacktestCommandIDs.openReport, {
@@ -388,6 +457,297 @@ function activateBacktests(
     app.commands.notifyCommandChanged(BacktestCommandIDs.openReport);
   });
   return { panels, reports };
+}
+
+/** Commands of the strategy library (策略库). */
+export namespace StrategyCommandIDs {
+  /** Create a strategy (asks its name) and open it in the editor. */
+  export const create = 'jupyterlab-quant:new-strategy';
+  /** Version history of a strategy; optional arg `name` (else the selected or open one). */
+  export const history = 'jupyterlab-quant:strategy-history';
+  /** Show the strategy library in the left sidebar. */
+  export const showLibrary = 'jupyterlab-quant:show-strategy-library';
+}
+
+/** Id of the strategy library's file browser (left sidebar). */
+export const STRATEGY_BROWSER_ID = 'jupyterlab-quant-strategies';
+
+/** Optional services the strategy library hooks into. */
+interface IStrategyHosts {
+  palette: ICommandPalette | null;
+  menu: MenuSvg | null;
+  restorer: ILayoutRestorer | null;
+  browserFactory: IFileBrowserFactory | null;
+  client: StrategyClient;
+}
+
+/** The document context of a main-area widget, when it has one (duck-typed). */
+interface IDocumentLike {
+  context?: {
+    path?: string;
+    model?: { dirty?: boolean };
+    revert?: () => Promise<void>;
+  };
+}
+
+/**
+ * Register the strategy library (策略库): the `jlq-strategies` drive, its
+ * file browser in the left sidebar, "new strategy", and the version history
+ * (策略版本历史) with restore and "回测此版本".
+ */
+function activateStrategies(
+  app: JupyterFrontEnd,
+  config: QuantConfig,
+  hosts: IStrategyHosts
+): {
+  drive: StrategyDrive;
+  histories: WidgetTracker<MainAreaWidget<StrategyHistoryWidget>>;
+} {
+  const { palette, menu, restorer, browserFactory, client } = hosts;
+  const drive = new StrategyDrive({ client });
+  app.serviceManager.contents.addDrive(drive);
+  const histories = new WidgetTracker<MainAreaWidget<StrategyHistoryWidget>>({
+    namespace: 'jupyterlab-quant-strategy-history'
+  });
+  const trans = () => config.trans;
+
+  const browser = browserFactory
+    ? browserFactory.createFileBrowser(STRATEGY_BROWSER_ID, {
+        driveName: drive.name,
+        refreshInterval: 30000,
+        restore: false
+      })
+    : null;
+
+  /** The strategy the history command is about: its arg, the browser's selection, or the open editor. */
+  const targetStrategy = (args: ReadonlyPartialJSONObject): string | null => {
+    if (typeof args.name === 'string' && args.name) {
+      return args.name;
+    }
+    if (browser && (args.fromBrowser || browser.isVisible)) {
+      const item = browser.selectedItems().next();
+      const model = item && !item.done ? (item.value as Contents.IModel) : null;
+      const name = model ? strategyOfPath(model.path, drive.name) : null;
+      if (name || args.fromBrowser) {
+        return name;
+      }
+    }
+    const current = app.shell.currentWidget as IDocumentLike | null;
+    return strategyOfPath(current?.context?.path, drive.name);
+  };
+
+  /** Reload the open, unmodified editors of a strategy (after a restore). */
+  const reloadEditors = (name: string): void => {
+    const path = `${drive.name}:${strategyFileName(name)}`;
+    for (const widget of app.shell.widgets('main')) {
+      const context = (widget as IDocumentLike).context;
+      if (context?.path === path && !context.model?.dirty && context.revert) {
+        void context.revert();
+      }
+    }
+  };
+
+  app.commands.addCommand(StrategyCommandIDs.history, {
+    label: () => trans().__('Strategy version history'),
+    caption: () =>
+      trans().__(
+        'Versions of the strategy: show, compare, restore, backtest one'
+      ),
+    icon: strategyLibraryIcon,
+    isEnabled: args => targetStrategy(args) !== null,
+    describedBy: {
+      args: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', description: 'Strategy name (no .py)' }
+        }
+      }
+    },
+    execute: async (args: ReadonlyPartialJSONObject) => {
+      const name = targetStrategy(args);
+      if (!name) {
+        return null;
+      }
+      const id = `jupyterlab-quant-strategy-history-${encodeURIComponent(name)}`;
+      const open = histories.find(w => w.id === id);
+      if (open) {
+        void open.content.history.load();
+        app.shell.activateById(id);
+        return open;
+      }
+      const { StrategyHistoryWidget } = await import('./panels/strategies');
+      const { describeError } = await import('./errors');
+      const content = new StrategyHistoryWidget({
+        client,
+        name,
+        trans: config.trans,
+        describe: error => describeError(error, config.trans),
+        onRestored: () => reloadEditors(name),
+        onBacktest: ref =>
+          void app.commands.execute(BacktestCommandIDs.open, {
+            strategy: ref.name,
+            version: ref.version
+          })
+      });
+      const widget = new MainAreaWidget({ content });
+      widget.id = id;
+      widget.addClass('jp-QuantStrategyHistoryWidget');
+      widget.title.icon = strategyLibraryIcon;
+      widget.title.closable = true;
+      widget.title.label = trans().__('Versions · %1', name);
+      widget.title.caption = trans().__('Strategy version history');
+      await histories.add(widget);
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      return widget;
+    }
+  });
+
+  app.commands.addCommand(StrategyCommandIDs.create, {
+    label: () => trans().__('New strategy'),
+    caption: () =>
+      trans().__(
+        'Create a strategy in the strategy library (encrypted; every save is a version)'
+      ),
+    icon: addIcon,
+    describedBy: { args: { type: 'object', properties: {} } },
+    execute: async () => {
+      const result = await InputDialog.getText({
+        title: trans().__('New strategy'),
+        label: trans().__('Strategy name'),
+        placeholder: trans().__('e.g. %1', 'double_ma'),
+        okLabel: trans().__('Create')
+      });
+      const name = (result.value ?? '').trim().replace(/\.py$/, '');
+      if (!result.button.accept || !name) {
+        return null;
+      }
+      if (!isValidStrategyName(name)) {
+        await showErrorMessage(
+          trans().__('New strategy'),
+          trans().__('Bad strategy name “%1”: %2', name, STRATEGY_NAME_HINT)
+        );
+        return null;
+      }
+      const path = `${drive.name}:${strategyFileName(name)}`;
+      const listing = await drive.get('', { content: true });
+      const exists = (listing.content as Contents.IModel[]).some(
+        f => f.name === strategyFileName(name)
+      );
+      if (!exists) {
+        drive.createDraft(name);
+      }
+      return app.commands.execute('docmanager:open', { path });
+    }
+  });
+
+  palette?.addItem({
+    command: StrategyCommandIDs.create,
+    // eslint-disable-next-line jupyter/no-untranslated-string
+    category: 'Quant'
+  });
+  palette?.addItem({
+    command: StrategyCommandIDs.history,
+    // eslint-disable-next-line jupyter/no-untranslated-string
+    category: 'Quant'
+  });
+
+  if (browser) {
+    browser.id = STRATEGY_BROWSER_ID;
+    browser.title.icon = strategyLibraryIcon;
+    browser.title.caption = trans().__('Strategy library');
+    browser.addClass('jp-QuantStrategyBrowser');
+    browser.toolbar.addItem(
+      'new-strategy',
+      new ToolbarButton({
+        icon: addIcon,
+        tooltip: trans().__('New strategy'),
+        onClick: () => void app.commands.execute(StrategyCommandIDs.create)
+      })
+    );
+    browser.toolbar.addItem(
+      'history',
+      new ToolbarButton({
+        label: trans().__('History'),
+        tooltip: trans().__('Strategy version history'),
+        onClick: () =>
+          void app.commands.execute(StrategyCommandIDs.history, {
+            fromBrowser: true
+          })
+      })
+    );
+    browser.toolbar.addItem(
+      'refresh',
+      new ToolbarButton({
+        icon: refreshIcon,
+        tooltip: trans().__('Refresh'),
+        onClick: () => void browser.model.refresh()
+      })
+    );
+    // A locked vault (423) or a failed listing: say so once per message.
+    let lastFailure = '';
+    browser.model.connectionFailure.connect((_, error) => {
+      const message = error.message;
+      if (message !== lastFailure) {
+        lastFailure = message;
+        Notification.error(trans().__('Strategy library: %1', message), {
+          autoClose: 10000
+        });
+      }
+    });
+    browser.model.refreshed.connect(() => {
+      lastFailure = '';
+    });
+    app.shell.add(browser, 'left', { rank: 150 });
+    restorer?.add(browser, STRATEGY_BROWSER_ID);
+
+    app.commands.addCommand(StrategyCommandIDs.showLibrary, {
+      label: () => trans().__('Strategy library'),
+      caption: () => trans().__('Show the strategy library in the sidebar'),
+      icon: strategyLibraryIcon,
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => app.shell.activateById(browser.id)
+    });
+    palette?.addItem({
+      command: StrategyCommandIDs.showLibrary,
+      // eslint-disable-next-line jupyter/no-untranslated-string
+      category: 'Quant'
+    });
+    app.contextMenu.addItem({
+      command: StrategyCommandIDs.history,
+      selector: `#${STRATEGY_BROWSER_ID} .jp-DirListing-item[data-isdir="false"]`,
+      args: { fromBrowser: true },
+      rank: 1
+    });
+  }
+  menu?.addItem({ type: 'separator' });
+  menu?.addItem({ command: StrategyCommandIDs.create });
+  menu?.addItem({ command: StrategyCommandIDs.history });
+
+  if (restorer) {
+    void restorer.restore(histories, {
+      command: StrategyCommandIDs.history,
+      args: widget => ({ name: widget.content.strategyName }),
+      name: widget => widget.content.strategyName
+    });
+  }
+
+  config.changed.connect(() => {
+    if (browser) {
+      browser.title.caption = trans().__('Strategy library');
+    }
+    histories.forEach(widget => {
+      widget.title.label = trans().__(
+        'Versions · %1',
+        widget.content.strategyName
+      );
+      widget.content.update();
+    });
+    for (const id of Object.values(StrategyCommandIDs)) {
+      app.commands.notifyCommandChanged(id);
+    }
+  });
+  return { drive, histories };
 }
 
 export default plugin;

@@ -1,2 +1,3 @@
 import './base.css';
 import './backtest.css';
+import './strategies.css';

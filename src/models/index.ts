@@ -196,3 +196,6 @@ export interface ICheckResponse {
 
 // Backtests (回测): src/models/backtest.ts
 export * from './backtest';
+
+// Strategy vault (策略库): src/models/strategy.ts
+export * from './strategy';

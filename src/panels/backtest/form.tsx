@@ -35,6 +35,10 @@ export interface IBacktestFormProps {
   onParam: (name: string, value: string | boolean) => void;
   onRefreshStrategies: () => void;
   onSubmit: () => void;
+  /** A version of the strategy library (策略库) to run instead of a file. */
+  vault?: { label: string; classes: string[] } | null;
+  /** Go back to picking a strategy file. */
+  onClearVault?: () => void;
 }
 
 /** Form values edited in a plain text (or date) input with its own errors. */
@@ -80,8 +84,9 @@ export function BacktestForm(props: IBacktestFormProps): JSX.Element {
     errors[field]
       ? { 'aria-invalid': true, 'aria-describedby': errorId(field) }
       : {};
+  const vault = props.vault ?? null;
   const file = strategies?.find(s => s.path === values.strategyFile) ?? null;
-  const classes = file?.classes ?? [];
+  const classes = vault ? vault.classes : (file?.classes ?? []);
   const paramNames = Object.keys(values.params);
   const profile = profiles.find(p => p.name === values.profile) ?? null;
   // A labelled input of the form value `field`: a render helper, not a
@@ -119,72 +124,103 @@ export function BacktestForm(props: IBacktestFormProps): JSX.Element {
     >
       <h3 className="jp-QuantBacktest-heading">{trans.__('New backtest')}</h3>
 
-      <div className="jp-QuantBacktest-field">
-        <label htmlFor={id('strategy')}>{trans.__('Strategy file')}</label>
-        <div className="jp-QuantBacktest-row">
-          <select
-            id={id('strategy')}
-            className="jp-mod-styled jp-QuantBacktest-select"
-            data-testid="quant-backtest-strategy"
-            value={values.strategyFile}
-            disabled={strategies === null}
-            onChange={e => props.onStrategyFile(e.target.value)}
-            {...invalid('strategy')}
-          >
-            <option value="">
-              {strategies === null
-                ? trans.__('Loading strategies…')
-                : trans.__('— pick a strategy file —')}
-            </option>
-            {(strategies ?? []).map(s => (
-              <option key={s.path} value={s.path}>
-                {s.path}
-              </option>
-            ))}
-            {strategies !== null && (
-              <option value={CUSTOM_FILE}>
-                {trans.__('Another file (type its path)…')}
-              </option>
-            )}
-          </select>
-          <button
-            type="button"
-            className="jp-QuantBacktest-iconButton"
-            data-testid="quant-backtest-refresh-strategies"
-            title={trans.__('Look for strategy files again')}
-            aria-label={trans.__('Look for strategy files again')}
-            onClick={props.onRefreshStrategies}
-          >
-            ⟳
-          </button>
-        </div>
-        {values.strategyFile === CUSTOM_FILE && (
-          <input
-            id={id('strategy-path')}
-            className="jp-mod-styled jp-QuantBacktest-path"
-            type="text"
-            data-testid="quant-backtest-strategy-path"
-            aria-label={trans.__('Path of the strategy file')}
-            placeholder={trans.__('e.g. %1', 'strategies/my_strategy.py')}
-            spellCheck={false}
-            autoComplete="off"
-            value={values.customPath}
-            onChange={e => props.onChange({ customPath: e.target.value })}
-            {...invalid('strategy')}
-          />
-        )}
-        {strategiesError && (
-          <div className="jp-QuantBacktest-fieldError">{strategiesError}</div>
-        )}
-        {strategies !== null && strategies.length === 0 && !strategiesError && (
-          <div className="jp-QuantBacktest-note">
-            {trans.__(
-              'No strategy found: save a .py file with a backtrader.Strategy subclass under the Jupyter root, then click ⟳.'
-            )}
+      {vault ? (
+        <div className="jp-QuantBacktest-field">
+          <label htmlFor={id('vault')}>{trans.__('Strategy library')}</label>
+          <div className="jp-QuantBacktest-row">
+            <output
+              id={id('vault')}
+              className="jp-QuantBacktest-vault"
+              data-testid="quant-backtest-vault-strategy"
+            >
+              {vault.label}
+            </output>
+            <button
+              type="button"
+              className="jp-QuantBacktest-iconButton"
+              data-testid="quant-backtest-clear-vault"
+              title={trans.__('Pick a strategy file instead')}
+              aria-label={trans.__('Pick a strategy file instead')}
+              onClick={props.onClearVault}
+            >
+              ✕
+            </button>
           </div>
-        )}
-        <FieldError errors={errors} field="strategy" id={errorId('strategy')} />
-      </div>
+        </div>
+      ) : (
+        <div className="jp-QuantBacktest-field">
+          <label htmlFor={id('strategy')}>{trans.__('Strategy file')}</label>
+          <div className="jp-QuantBacktest-row">
+            <select
+              id={id('strategy')}
+              className="jp-mod-styled jp-QuantBacktest-select"
+              data-testid="quant-backtest-strategy"
+              value={values.strategyFile}
+              disabled={strategies === null}
+              onChange={e => props.onStrategyFile(e.target.value)}
+              {...invalid('strategy')}
+            >
+              <option value="">
+                {strategies === null
+                  ? trans.__('Loading strategies…')
+                  : trans.__('— pick a strategy file —')}
+              </option>
+              {(strategies ?? []).map(s => (
+                <option key={s.path} value={s.path}>
+                  {s.path}
+                </option>
+              ))}
+              {strategies !== null && (
+                <option value={CUSTOM_FILE}>
+                  {trans.__('Another file (type its path)…')}
+                </option>
+              )}
+            </select>
+            <button
+              type="button"
+              className="jp-QuantBacktest-iconButton"
+              data-testid="quant-backtest-refresh-strategies"
+              title={trans.__('Look for strategy files again')}
+              aria-label={trans.__('Look for strategy files again')}
+              onClick={props.onRefreshStrategies}
+            >
+              ⟳
+            </button>
+          </div>
+          {values.strategyFile === CUSTOM_FILE && (
+            <input
+              id={id('strategy-path')}
+              className="jp-mod-styled jp-QuantBacktest-path"
+              type="text"
+              data-testid="quant-backtest-strategy-path"
+              aria-label={trans.__('Path of the strategy file')}
+              placeholder={trans.__('e.g. %1', 'strategies/my_strategy.py')}
+              spellCheck={false}
+              autoComplete="off"
+              value={values.customPath}
+              onChange={e => props.onChange({ customPath: e.target.value })}
+              {...invalid('strategy')}
+            />
+          )}
+          {strategiesError && (
+            <div className="jp-QuantBacktest-fieldError">{strategiesError}</div>
+          )}
+          {strategies !== null &&
+            strategies.length === 0 &&
+            !strategiesError && (
+              <div className="jp-QuantBacktest-note">
+                {trans.__(
+                  'No strategy found: save a .py file with a backtrader.Strategy subclass under the Jupyter root, then click ⟳.'
+                )}
+              </div>
+            )}
+          <FieldError
+            errors={errors}
+            field="strategy"
+            id={errorId('strategy')}
+          />
+        </div>
+      )}
 
       <div className="jp-QuantBacktest-field">
         <label htmlFor={id('class')}>{trans.__('Strategy class')}</label>

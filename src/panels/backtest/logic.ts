@@ -298,6 +298,60 @@ export function validateForm(
   return { request, errors };
 }
 
+// ---- a version of the strategy library (策略库) -----------------------------
+
+/** A strategy version of the vault handed to the panel ("回测此版本"). */
+export interface IVaultStrategyRef {
+  name: string;
+  version: number;
+}
+
+/** `NAME v3`: the label of a vault version (default job label). */
+export function vaultLabel(ref: IVaultStrategyRef): string {
+  return `${ref.name} v${ref.version}`;
+}
+
+/**
+ * Names of the `backtrader.Strategy` subclasses of a source (top-level
+ * `class X(...Strategy...)`), in file order; a regex, not a parser.
+ */
+export function sourceClasses(source: string): string[] {
+  const out: string[] = [];
+  const re = /^class\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:/gm;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(source)) !== null) {
+    if (/Strategy\b/.test(m[2]) && !out.includes(m[1])) {
+      out.push(m[1]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Check the form and build the `POST /backtests` body of a vault version:
+ * the source travels as `strategy_source` (no file), labelled `NAME v3`
+ * unless a label was typed.
+ */
+export function validateVaultForm(
+  values: IBacktestFormValues,
+  ref: IVaultStrategyRef,
+  source: string,
+  trans: ITrans
+): IValidation {
+  const { request, errors } = validateForm(
+    { ...values, strategyFile: vaultLabel(ref), customPath: '' },
+    null,
+    trans
+  );
+  if (!request) {
+    return { request, errors };
+  }
+  delete request.strategy_file;
+  request.strategy_source = source;
+  request.label = request.label || vaultLabel(ref);
+  return { request, errors };
+}
+
 // ---- job list --------------------------------------------------------------
 
 /** True while a job still has to finish (queued or running). */

@@ -9,7 +9,7 @@ import * as React from 'react';
 import type { BacktestClient } from '../../api';
 import type { QuantConfig } from '../../config';
 import type { IBacktestJob } from '../../models';
-import type { BacktestJobsPoller } from './logic';
+import type { BacktestJobsPoller, IVaultStrategyRef } from './logic';
 import { BacktestView } from './view';
 
 /** Options of {@link BacktestPanel}. */
@@ -19,6 +19,10 @@ export interface IBacktestPanelOptions {
   onOpenReport: (job: IBacktestJob) => void;
   /** Symbols to prefill. */
   symbols?: string;
+  /** A version of the strategy library to prefill ("回测此版本"). */
+  vault?: IVaultStrategyRef | null;
+  /** Fetch the source of a strategy library version. */
+  vaultSource?: (ref: IVaultStrategyRef) => Promise<string>;
 }
 
 /** The Lumino widget hosting {@link BacktestView}. */
@@ -39,9 +43,22 @@ export class BacktestPanel extends ReactWidget {
     Signal.clearData(this);
   }
 
+  /** Prefill the form with a version of the strategy library (the open panel's "回测此版本"). */
+  setVaultStrategy(ref: IVaultStrategyRef | null): void {
+    if (this._view.current) {
+      void this._view.current.useVaultStrategy(ref);
+    } else {
+      this._options = { ...this._options, vault: ref };
+      this.update();
+    }
+  }
+
   protected render(): React.ReactElement {
     return (
       <BacktestView
+        ref={this._view}
+        initialVault={this._options.vault}
+        vaultSource={this._options.vaultSource}
         client={this._options.client}
         config={this._options.config}
         revision={this._revision}
@@ -68,7 +85,8 @@ export class BacktestPanel extends ReactWidget {
     this.update();
   }
 
-  private readonly _options: IBacktestPanelOptions;
+  private _options: IBacktestPanelOptions;
+  private readonly _view = React.createRef<BacktestView>();
   private _revision = 0;
   private _poller: BacktestJobsPoller | null = null;
 }

@@ -9,6 +9,7 @@ import type { QuantConfig } from '../../config';
 import { describeError, IShownError } from '../../errors';
 import type {
   IBacktestJob,
+  IBacktestRequest,
   IBacktestStrategyFile,
   IBrokerProfile
 } from '../../models';
@@ -23,8 +24,12 @@ import {
   DEFAULT_PROFILE,
   IBacktestFormValues,
   initialFormValues,
+  IVaultStrategyRef,
+  sourceClasses,
   upsertJob,
-  validateForm
+  validateForm,
+  validateVaultForm,
+  vaultLabel
 } from './logic';
 
 /** Views created so far (unique element ids). */
@@ -44,6 +49,10 @@ export interface IBacktestViewProps {
   isVisible?: () => boolean;
   /** Symbols to prefill (e.g. from the market panel). */
   initialSymbols?: string;
+  /** A version of the strategy library to prefill ("回测此版本"). */
+  initialVault?: IVaultStrategyRef | null;
+  /** Fetch the source of a vault version (needed for `initialVault`/{@link BacktestView.useVaultStrategy}). */
+  vaultSource?: (ref: IVaultStrategyRef) => Promise<string>;
 }
 
 interface IBacktestViewState {
@@ -59,6 +68,10 @@ interface IBacktestViewState {
   listError: string | null;
   cancelling: ReadonlySet<string>;
   showArchived: boolean;
+  /** The vault version to run instead of a file, its source (null while loading) and classes. */
+  vault: IVaultStrategyRef | null;
+  vaultSource: string | null;
+  vaultClasses: string[];
 }
 
 /** The React view of the panel: form on the left, jobs on the right. */
@@ -84,7 +97,10 @@ export class BacktestView extends React.Component<
       total: 0,
       listError: null,
       cancelling: new Set(),
-      showArchived: false
+      showArchived: false,
+      vault: null,
+      vaultSource: null,
+      vaultClasses: []
     };
     this._poller = new BacktestJobsPoller({
       fetch: init =>
@@ -122,6 +138,55 @@ export class BacktestView extends React.Component<
     void this._poller.refresh();
     void this.loadStrategies();
     void this._loadProfiles();
+    if (this.props.initialVault) {
+      void this.useVaultStrategy(this.props.initialVault);
+    }
+  }
+
+  /**
+   * Run a version of the strategy library (策略库) instead of a file: the
+   * form shows `NAME v3`, the class list comes from its source, and submit
+   * sends that source.
+   */
+  async useVaultStrategy(ref: IVaultStrategyRef | null): Promise<void> {
+    this.setState(state => ({
+      vault: ref,
+      vaultSource: null,
+      vaultClasses: [],
+      serverError: null,
+      values: ref
+        ? {
+            ...state.values,
+            strategyClass: '',
+            params: {},
+            label: vaultLabel(ref)
+          }
+        : { ...state.values, label: '' }
+    }));
+    this._vaultRequest = ref;
+    if (!ref || !this.props.vaultSource) {
+      return;
+    }
+    try {
+      const source = await this.props.vaultSource(ref);
+      if (this._disposed || this._vaultRequest !== ref) {
+        return; // another version was picked meanwhile
+      }
+      const classes = sourceClasses(source);
+      this.setState(state => ({
+        vaultSource: source,
+        vaultClasses: classes,
+        values: { ...state.values, strategyClass: classes[0] ?? '' }
+      }));
+    } catch (error) {
+      if (!this._disposed) {
+        if (this._vaultRequest === ref) {
+          this.setState({
+            serverError: describeError(error, this.props.config.trans)
+          });
+        }
+      }
+    }
   }
 
   componentWillUnmount(): void {
@@ -156,6 +221,12 @@ export class BacktestView extends React.Component<
           }
           onRefreshStrategies={() => void this.loadStrategies()}
           onSubmit={() => void this.submit()}
+          vault={
+            s.vault
+              ? { label: vaultLabel(s.vault), classes: s.vaultClasses }
+              : null
+          }
+          onClearVault={() => void this.useVaultStrategy(null)}
         />
         <JobList
           trans={trans}
@@ -195,7 +266,8 @@ export class BacktestView extends React.Component<
       this.setState({ strategies, strategiesError: null }, () => {
         const current = this.state.values.strategyFile;
         const kept = strategies.find(f => f.path === current);
-        if (current === CUSTOM_FILE) {
+        if (current === CUSTOM_FILE || this.state.vault) {
+          // A typed path, or a strategy library version: keep the form as is.
           return;
         }
         if (kept) {
@@ -224,12 +296,58 @@ export class BacktestView extends React.Component<
       return null;
     }
     const trans = this.props.config.trans;
+    const vault = this.state.vault;
+    if (vault) {
+      return this._submitVault(vault);
+    }
     const file = this._file(this.state.values.strategyFile);
     const { request, errors } = validateForm(this.state.values, file, trans);
     this.setState({ errors, serverError: null });
     if (!request) {
       return null;
     }
+    return this._send(request);
+  }
+
+  /** Submit a vault version: its source (fetched when not yet loaded) as `strategy_source`. */
+  private async _submitVault(
+    vault: IVaultStrategyRef
+  ): Promise<IBacktestJob | null> {
+    const trans = this.props.config.trans;
+    this.setState({ submitting: true, serverError: null });
+    let source = this.state.vaultSource;
+    try {
+      if (source === null) {
+        if (!this.props.vaultSource) {
+          throw new Error('no strategy library client');
+        }
+        source = await this.props.vaultSource(vault);
+      }
+    } catch (error) {
+      if (!this._disposed) {
+        this.setState({
+          submitting: false,
+          serverError: describeError(error, trans)
+        });
+      }
+      return null;
+    }
+    const { request, errors } = validateVaultForm(
+      this.state.values,
+      vault,
+      source,
+      trans
+    );
+    this.setState({ errors, submitting: false });
+    if (!request) {
+      return null;
+    }
+    return this._send(request);
+  }
+
+  /** POST a validated request and put the job at the top of the list. */
+  private async _send(request: IBacktestRequest): Promise<IBacktestJob | null> {
+    const trans = this.props.config.trans;
     this.setState({ submitting: true });
     try {
       const job = await this.props.client.submit(request);
@@ -338,5 +456,6 @@ export class BacktestView extends React.Component<
   private readonly _uid = `jp-QuantBacktest-${++viewCount}`;
   private readonly _poller: BacktestJobsPoller;
   private _strategiesAbort: AbortController | null = null;
+  private _vaultRequest: IVaultStrategyRef | null = null;
   private _disposed = false;
 }
