@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..core.process import pid_alive as _pid_alive
 from .store import JobRecord, JobStore, JobsUnavailable
 from .worker import cancelled_error, error_dict, execute, timeout_error
 
@@ -39,16 +40,6 @@ log = logging.getLogger(__name__)
 def _lost_error(why: str) -> dict[str, str]:
     return {"error": "job_lost", "message": f"任务中断 (job interrupted): {why}",
             "hint": "重新提交任务 (resubmit the job)", "traceback": ""}
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..core.errors import InvalidInput
+from ..core.process import pid_alive as _pid_alive
 from . import crypto
 from .errors import PASSPHRASE_HINT, KeyLost, VaultLocked, VaultNotInitialized, WrongKey
 
@@ -231,16 +232,6 @@ def forget_cached_keys() -> None:
     """Drop every unlocked key held by this process (tests, ``lock``)."""
     with _CACHE_LOCK:
         _CACHE.clear()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class KeyManager:
