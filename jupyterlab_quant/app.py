@@ -12,8 +12,13 @@ from .data.store import MarketStore
 
 if TYPE_CHECKING:
     from .backtest.service import BacktestService
+    from .bus import Bus
+    from .core.live import Quote
     from .data.fetch import FetchPolicy
     from .data.update import UpdateService
+    from .data.watchlist import Watchlist
+    from .notify.center import NotificationCenter
+    from .risk.engine import RiskService
     from .vault.keys import KeyManager
     from .vault.records import TradeRecords
     from .vault.strategies import StrategyVault
@@ -28,6 +33,9 @@ class Services:
     _vault: KeyManager | None = field(default=None, init=False, repr=False)
     _strategies: StrategyVault | None = field(default=None, init=False, repr=False)
     _records: TradeRecords | None = field(default=None, init=False, repr=False)
+    _bus: Bus | None = field(default=None, init=False, repr=False)
+    _risk: RiskService | None = field(default=None, init=False, repr=False)
+    _notify: NotificationCenter | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
@@ -90,11 +98,74 @@ class Services:
                 self._records = TradeRecords(self.settings.home, keys=keys)
             return self._records
 
+    @property
+    def bus(self) -> Bus:
+        """The Redis bus (embedded under ``$JLQ_HOME/state/redis`` unless ``redis_url`` is set)."""
+        with self._lock:
+            if self._bus is None:
+                from .bus import Bus
+
+                self._bus = Bus(self.settings.home, self.settings.redis_url)
+            return self._bus
+
+    @property
+    def watchlist(self) -> Watchlist:
+        from .data.watchlist import Watchlist
+
+        return Watchlist(self.settings.home)
+
+    @property
+    def risk(self) -> RiskService:
+        """Risk rules, the user's account and checks (``$JLQ_HOME/state/risk.db``)."""
+        with self._lock:
+            if self._risk is None:
+                from .risk.engine import RiskService
+
+                self._risk = RiskService(self.settings.home)
+            return self._risk
+
+    @property
+    def notify(self) -> NotificationCenter:
+        """WeChat channels, throttling and the delivery log (``$JLQ_HOME/state/notify.db``); secrets from the
+        vault (or ``JLQ_SECRET_*`` variables)."""
+        keys = self.vault
+        with self._lock:
+            if self._notify is None:
+                from .notify.center import NotificationCenter
+                from .vault.secrets import secret_source
+
+                self._notify = NotificationCenter(self.settings.home, secret_source(self.settings.home, keys))
+            return self._notify
+
+    def secret(self, name: str) -> str | None:
+        """A secret by name from the vault (``JLQ_SECRET_*`` overrides), None when unset."""
+        from .vault.secrets import secret_source
+
+        return secret_source(self.settings.home, self.vault).get(name)
+
+    def latest_quotes(self, symbols: list[str]) -> dict[str, Quote]:
+        """Live quotes from the bus; symbols without one (no feed running, expired) fall back to the store's
+        last daily close, dated that day so callers can see it is not live."""
+        from .core.errors import QuantError
+
+        out: dict[str, Quote] = {}
+        try:
+            out = self.bus.latest(symbols)
+        except QuantError:  # no Redis: the store's closes still let a risk check run
+            out = {}
+        missing = [s for s in symbols if s not in out]
+        if missing:
+            out.update(self.query.last_quotes(missing))
+        return out
+
     def close(self) -> None:
         """Stop background resources (the Dask client/cluster of backtest jobs, vault connections)."""
         with self._lock:
             svc, self._backtests = self._backtests, None
             stores, self._strategies, self._records = (self._strategies, self._records), None, None
+            bus, self._bus = self._bus, None
+        if bus is not None:
+            bus.close()
         for store in stores:
             if store is not None:
                 store.close()

@@ -4,6 +4,10 @@
 Dask ``LocalCluster`` of ``backtest_workers`` processes, or on the scheduler at ``scheduler_address``;
 the newest ``reports_keep`` finished backtests stay listed (older ones are archived); a job running
 longer than its ``timeout_s`` (default ``job_timeout_s``) is stopped.
+
+Live monitoring: ``redis_url`` (None: an embedded Redis under the data root), ``quote_feed`` ("auto": the
+akshare snapshot during sessions, nothing outside; "live"; "replay": stored bars; "off"), the polling
+and risk-check intervals, and the replay's frequency, start date and seconds per replayed tick.
 """
 
 from __future__ import annotations
@@ -24,6 +28,14 @@ class Settings:
     backtest_workers: int = 2
     reports_keep: int = 100
     job_timeout_s: float = 600.0
+    redis_url: str | None = None
+    quote_feed: str = "auto"
+    quote_interval_s: float = 3.0
+    risk_interval_s: float = 10.0
+    replay_freq: str = "1d"
+    replay_start: str | None = None
+    replay_interval_s: float = 3.0
+    backup_dir: str | None = None
 
     @property
     def store_dir(self) -> Path:

@@ -10,6 +10,7 @@ the manifest's Parquet files. Both paths return identical frames (tested).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import threading
 from typing import Any
 
@@ -18,7 +19,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..core.errors import BadQuery, InvalidInput, NoData, UnknownSymbol
+from ..core.errors import BadQuery, InvalidInput, NoData, QuantError, UnknownSymbol
+from ..core.live import Quote
 from ..core.types import Adjust, Freq, Kind, normalize_symbol, parse_enum, parse_range
 from .schema import BARS_1M, DAILY_BY_KIND, DATASETS, Dataset
 from .snapshot import Snapshot, column_f64, open_snapshot
@@ -254,6 +256,35 @@ class QueryService:
         if adj is not Adjust.NONE:
             df = self._adjust(df, sym, adj, ds)
         return df
+
+    def last_quotes(self, symbols: list[str]) -> dict[str, Quote]:
+        """Each symbol's last stored daily bar as a ``Quote`` timed 15:00 of that day (NaN price when that
+        bar is a suspension). Unknown symbols and symbols without bars are left out."""
+        out: dict[str, Quote] = {}
+        names: dict[str, str] = {}
+        try:
+            inst = self.instruments()
+            names = dict(zip(inst["symbol"], inst["name"].fillna(""), strict=False))
+        except Exception:  # names are decoration only
+            names = {}
+        for sym in symbols:
+            try:
+                info = self.resolve(sym)
+            except QuantError:
+                continue
+            df = self._read_symbol(self.dataset_for(info.get("kind"), Freq.D1), info["symbol"], None, None)
+            if df.empty:
+                continue
+            r = df.iloc[-1]
+            traded = float(r.get("volume", 0) or 0) > 0 and int(r.get("trade_status", 1) or 1) != 0
+            when = dt.datetime.combine(pd.Timestamp(r["date"]).date(), dt.time(15, 0))
+            pc = r.get("preclose")
+            out[sym] = Quote(sym, float(r["close"]) if traded else math.nan,
+                             float(pc) if pc is not None and not pd.isna(pc) else math.nan, when,
+                             float(r["open"]), float(r["high"]), float(r["low"]), int(r.get("volume", 0) or 0),
+                             float(r.get("amount") or 0.0) if not pd.isna(r.get("amount")) else 0.0,
+                             str(names.get(sym, "") or ""))
+        return out
 
     def _coverage_text(self, ds: Dataset, sym: str) -> str:
         whole = self._read_symbol(ds, sym, None, None)

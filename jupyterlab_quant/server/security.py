@@ -55,10 +55,8 @@ import hmac
 import json
 import os
 import secrets
-import sqlite3
 import stat
 import sys
-import threading
 import time
 import weakref
 from collections import deque
@@ -79,25 +77,8 @@ from jupyter_server.base.handlers import APIHandler
 from tornado.escape import url_escape, xhtml_escape
 
 from ..core.errors import InvalidInput
+from ..vault.events import EventStore
 
-EVENTS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind      TEXT NOT NULL,
-    created   TEXT NOT NULL,
-    payload   TEXT NOT NULL,
-    delivered INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS events_pending ON events (delivered, id);
-CREATE TABLE IF NOT EXISTS known_ips (
-    user       TEXT NOT NULL,
-    ip         TEXT NOT NULL,
-    first_seen TEXT NOT NULL,
-    last_seen  TEXT NOT NULL,
-    logins     INTEGER NOT NULL DEFAULT 1,
-    PRIMARY KEY (user, ip)
-);
-"""
 TICKET_NAME = "jlq-totp-ticket"
 TICKET_TTL_S = 300.0
 TICKET_MAX_TRIES = 5
@@ -125,62 +106,6 @@ def owner_name() -> str:
 
 
 # ---------------------------------------------------------------------------------------------- storage
-class EventStore:
-    """``events`` (alert events for the notifier) and ``known_ips`` in one small SQLite file (WAL)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._ready = False
-        self._lock = threading.Lock()
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=10.0)
-        if not self._ready:
-            with self._lock:
-                con.execute("PRAGMA journal_mode=WAL")
-                con.executescript(EVENTS_SCHEMA)
-                self._ready = True
-        return con
-
-    def note_ip(self, user: str, ip: str) -> bool:
-        """Record a successful login of ``user`` from ``ip``; True when the IP was never seen before."""
-        now = _now_iso()
-        con = self._connect()
-        try:
-            with con:
-                cur = con.execute("INSERT OR IGNORE INTO known_ips (user, ip, first_seen, last_seen, logins) "
-                                  "VALUES (?, ?, ?, ?, 1)", (user, ip, now, now))
-                if cur.rowcount == 1:
-                    return True
-                con.execute("UPDATE known_ips SET last_seen = ?, logins = logins + 1 WHERE user = ? AND ip = ?",
-                            (now, user, ip))
-                return False
-        finally:
-            con.close()
-
-    def add_event(self, kind: str, payload: dict[str, Any]) -> int:
-        con = self._connect()
-        try:
-            with con:
-                cur = con.execute("INSERT INTO events (kind, created, payload, delivered) VALUES (?, ?, ?, 0)",
-                                  (kind, _now_iso(), json.dumps(payload, ensure_ascii=False, sort_keys=True)))
-                return int(cur.lastrowid or 0)
-        finally:
-            con.close()
-
-    def events(self, kind: str | None = None) -> list[dict[str, Any]]:
-        con = self._connect()
-        try:
-            sql = "SELECT id, kind, created, payload, delivered FROM events"
-            rows = con.execute(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY id",
-                               (kind,) if kind else ()).fetchall()
-        finally:
-            con.close()
-        return [{"id": r[0], "kind": r[1], "created": r[2], "payload": json.loads(r[3]), "delivered": r[4]}
-                for r in rows]
-
-
 def read_totp_secret(path: Path) -> str:
     """The base32 secret of a file written by ``jlq security totp-setup`` (raises TotpMisconfigured)."""
     try:

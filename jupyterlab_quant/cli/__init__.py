@@ -20,11 +20,11 @@ from collections.abc import Iterator, Sequence
 
 import pandas as pd
 
-from .app import Services
-from .core.errors import InvalidInput, NotFound, QuantError, StoreBusy
-from .data.ingest import import_files, import_tdx, load_sample
-from .data.sources.csv_files import FORMATS
-from .progress import ProgressBar
+from ..app import Services
+from ..core.errors import InvalidInput, NotFound, QuantError, StoreBusy
+from ..data.ingest import import_files, import_tdx, load_sample
+from ..data.sources.csv_files import FORMATS
+from ..progress import ProgressBar
 
 EXIT_CODES = ((InvalidInput, 2), (NotFound, 3), (StoreBusy, 4), (QuantError, 5))
 BAR_COLUMNS = ["symbol", "date", "open", "high", "low", "close", "volume", "amount", "preclose"]
@@ -141,8 +141,8 @@ def cmd_check(svc: Services, a: argparse.Namespace) -> int:
     import json
     import time
 
-    from .data.quality import compare_adjusted, run_checks
-    from .data.schema import DAILY_BY_KIND
+    from ..data.quality import compare_adjusted, run_checks
+    from ..data.schema import DAILY_BY_KIND
 
     t0 = time.perf_counter()
     symbols = _split_list(a.symbols)
@@ -160,7 +160,7 @@ def cmd_check(svc: Services, a: argparse.Namespace) -> int:
     for kind, syms in by_kind.items():
         findings += run_checks(svc.query, syms, kind, checks=_split_list(a.checks), stale_days=a.stale_days)
     if a.reference:
-        from .data.sources.csv_files import parse_csv
+        from ..data.sources.csv_files import parse_csv
 
         ref = parse_csv(a.reference).frame
         findings += compare_adjusted(svc.query, ref, a.adjust, source=os.path.basename(a.reference))
@@ -404,7 +404,7 @@ def _add_security_commands(sub: argparse._SubParsersAction) -> None:  # type: ig
 
 def cmd_update(svc: Services, a: argparse.Namespace) -> int:
     """`jlq data update`: incremental, resumable download through akshare with fail-over."""
-    from .core.types import normalize_symbol, parse_range
+    from ..core.types import normalize_symbol, parse_range
 
     start, end = parse_range(a.start, a.end)
     upd = svc.updater()
@@ -465,8 +465,8 @@ def cmd_backtest_run(svc: Services, a: argparse.Namespace) -> int:
     """`jlq backtest run FILE.py ...`: runs in this process, writes --json/--html, prints a summary."""
     from pathlib import Path
 
-    from .backtest.engine import run_spec
-    from .backtest.options import spec_from_options
+    from ..backtest.engine import run_spec
+    from ..backtest.options import spec_from_options
 
     spec = spec_from_options(a, strategy_file=str(Path(a.file).resolve()))
     bar = None if a.quiet else ProgressBar(unit="%")
@@ -477,7 +477,7 @@ def cmd_backtest_run(svc: Services, a: argparse.Namespace) -> int:
     if a.json:
         _write_text(a.json, result.to_json())
     if a.html:
-        from .backtest.report import render_html
+        from ..backtest.report import render_html
 
         _write_text(a.html, render_html(result, lang=a.lang))
     m = result.metrics
@@ -494,13 +494,13 @@ def cmd_backtest_optimize(svc: Services, a: argparse.Namespace) -> int:
     """`jlq backtest optimize FILE.py --grid k=v1,v2 ...`: grid points as Dask tasks, ranked by --metric."""
     from pathlib import Path
 
-    from .backtest.optimize import SUMMARY_KEYS, optimize, parse_grid
-    from .backtest.options import spec_from_options
-    from .jobs.runner import JobRunner
-    from .jobs.store import JobStore
+    from ..backtest.optimize import SUMMARY_KEYS, optimize, parse_grid
+    from ..backtest.options import spec_from_options
+    from ..jobs.runner import JobRunner
+    from ..jobs.store import JobStore
 
     spec = spec_from_options(a, strategy_file=str(Path(a.file).resolve()))
-    from .backtest.strategy import read_source
+    from ..backtest.strategy import read_source
 
     spec = spec.with_overrides(strategy_source=read_source(spec.strategy_file or ""))
     grid = parse_grid(a.grid or [])
@@ -528,7 +528,7 @@ def cmd_backtest_optimize(svc: Services, a: argparse.Namespace) -> int:
 def _alarm(seconds: float) -> Iterator[None]:
     """Stop a run stuck inside the strategy (e.g. an endless loop in next()) after ``seconds``: SIGALRM
     raises JobTimeout in the main thread. The engine's own between-bar check covers the ordinary case."""
-    from .core.errors import JobTimeout
+    from ..core.errors import JobTimeout
 
     def expire(signum: int, frame: object) -> None:
         raise JobTimeout(f"回测超过时间限制 {seconds:.0f} 秒 (backtest timed out)",
@@ -557,7 +557,7 @@ def _write_text(path: str, text: str) -> None:
 
 
 def cmd_profiles(svc: Services, a: argparse.Namespace) -> int:
-    from .backtest.profiles import Preset, ProfileStore
+    from ..backtest.profiles import Preset, ProfileStore
 
     store = ProfileStore(svc.settings.home)
     if a.action == "set":
@@ -667,7 +667,7 @@ def cmd_strategy_undelete(svc: Services, a: argparse.Namespace) -> int:
 
 
 def cmd_vault_init(svc: Services, a: argparse.Namespace) -> int:
-    from .vault.keys import read_passphrase_file
+    from ..vault.keys import read_passphrase_file
 
     passphrase = read_passphrase_file(a.passphrase_file) if a.passphrase_file else None
     svc.vault.init(passphrase, mode=a.mode)
@@ -696,8 +696,8 @@ def cmd_vault_status(svc: Services, a: argparse.Namespace) -> int:
 def cmd_vault_rotate(svc: Services, a: argparse.Namespace) -> int:
     import getpass
 
-    from .vault.keys import check_new_passphrase, read_passphrase_file
-    from .vault.strategies import rotate_master_key
+    from ..vault.keys import check_new_passphrase, read_passphrase_file
+    from ..vault.strategies import rotate_master_key
 
     new_pp = read_passphrase_file(a.new_passphrase_file) if a.new_passphrase_file else None
     if new_pp is None and svc.vault.status().mode == "passphrase" and sys.stdin.isatty():
@@ -779,7 +779,7 @@ EXIT_AUDIT_BROKEN = 7
 
 
 def cmd_audit_list(svc: Services, a: argparse.Namespace) -> int:
-    from .vault.audit import AuditLog, records_csv, records_table
+    from ..vault.audit import AuditLog, records_csv, records_table
 
     recs = AuditLog.for_home(svc.settings.home).list(since=a.since, action=a.action, limit=a.limit,
                                                      include_archive=a.archived)
@@ -793,7 +793,7 @@ def cmd_audit_list(svc: Services, a: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(svc: Services, a: argparse.Namespace) -> int:
-    from .vault.audit import AuditLog
+    from ..vault.audit import AuditLog
 
     anchor = None
     if a.anchor:
@@ -811,7 +811,7 @@ def cmd_audit_verify(svc: Services, a: argparse.Namespace) -> int:
 
 
 def cmd_audit_archive(svc: Services, a: argparse.Namespace) -> int:
-    from .vault.audit import AuditLog
+    from ..vault.audit import AuditLog
 
     res = AuditLog.for_home(svc.settings.home).archive(older_than_days=a.older_than_days)
     print(f"已归档 archived {res.moved} 条记录 records" + (f" → {', '.join(res.files)}" if res.files else ""))
@@ -820,7 +820,7 @@ def cmd_audit_archive(svc: Services, a: argparse.Namespace) -> int:
 
 def _backup_password(a: argparse.Namespace, *, confirm: bool) -> str:
     """``--password-file``, else ``$JLQ_BACKUP_PASSWORD``, else a prompt (twice when creating) on a TTY."""
-    from .vault.backup import PASSWORD_HINT
+    from ..vault.backup import PASSWORD_HINT
 
     if a.password_file:
         try:
@@ -847,7 +847,7 @@ def _backup_password(a: argparse.Namespace, *, confirm: bool) -> str:
 
 
 def cmd_backup_create(svc: Services, a: argparse.Namespace) -> int:
-    from .vault.backup import create
+    from ..vault.backup import create
 
     info = create(svc.settings.home, a.out, _backup_password(a, confirm=True), include_reports=a.include_reports)
     print(info.summary())
@@ -855,7 +855,7 @@ def cmd_backup_create(svc: Services, a: argparse.Namespace) -> int:
 
 
 def cmd_backup_verify(svc: Services, a: argparse.Namespace) -> int:
-    from .vault.backup import verify
+    from ..vault.backup import verify
 
     info = verify(a.file, _backup_password(a, confirm=False))
     print(f"备份完好 (backup verified): 密码正确，{len(info.files)} 个文件的 sha256 与清单一致 "
@@ -864,7 +864,7 @@ def cmd_backup_verify(svc: Services, a: argparse.Namespace) -> int:
 
 
 def cmd_backup_restore(svc: Services, a: argparse.Namespace) -> int:
-    from .vault.backup import restore
+    from ..vault.backup import restore
 
     report = restore(a.file, svc.settings.home, _backup_password(a, confirm=False), force=a.force)
     print(report.summary())
@@ -1024,7 +1024,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.set_defaults(func=cmd_lab)
     _add_security_commands(sub)
 
-    from .backtest.options import add_spec_options
+    from ..backtest.options import add_spec_options
 
     bt = sub.add_parser("backtest", help="回测 A-share backtests on Backtrader")
     bs = bt.add_subparsers(dest="cmd", required=True)
@@ -1061,12 +1061,16 @@ def build_parser() -> argparse.ArgumentParser:
     pf.set_defaults(func=cmd_profiles)
     _add_strategy_vault_commands(sub)
     _add_audit_backup_commands(sub)
+    from . import live, notify, risk
+
+    for module in (risk, notify, live):
+        module.register(sub)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .core.settings import Settings
+    from ..core.settings import Settings
 
     svc = Services.from_settings(Settings.from_env(args.home))
     try:

