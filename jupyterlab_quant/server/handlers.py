@@ -17,6 +17,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
 from ..app import Services
+from ..bus import BusUnavailable
 from ..core.errors import InvalidInput, NotFound, QuantError, StoreBusy
 from ..core.types import Adjust, Freq, parse_enum
 from ..jobs import JobNotReady, JobsUnavailable
@@ -32,7 +33,7 @@ except PackageNotFoundError:  # a source tree that was never installed
 # VaultLocked (incl. not initialised) → 423 Locked with how to unlock; TamperedData → 500 with its message;
 # WrongKey is an InvalidInput (400).
 STATUS = ((InvalidInput, 400), (NotFound, 404), (StoreBusy, 409), (JobNotReady, 409), (VaultLocked, 423),
-          (TamperedData, 500), (JobsUnavailable, 503), (QuantError, 500))
+          (TamperedData, 500), (JobsUnavailable, 503), (BusUnavailable, 503), (QuantError, 500))
 
 
 class QuantHandler(APIHandler):

@@ -11,6 +11,20 @@ from .backtest_handlers import (
     StrategiesHandler,
 )
 from .handlers import BarsHandler, CheckHandler, SourcesHandler, StatusHandler, SymbolsHandler, UpdateHandler
+from .live_handlers import (
+    AccountHandler,
+    AlertsHandler,
+    ChannelHandler,
+    ChannelsHandler,
+    ChannelTestHandler,
+    NotifyLogHandler,
+    RiskCheckHandler,
+    RuleHandler,
+    RulesHandler,
+    RuleTypesHandler,
+    SchedulerHandler,
+    WatchlistHandler,
+)
 from .strategy_handlers import (
     StrategyDiffHandler,
     StrategyHandler,
@@ -18,6 +32,7 @@ from .strategy_handlers import (
     StrategyRestoreHandler,
     StrategyVersionsHandler,
 )
+from .ws import LiveSocketHandler
 
 PREFIX = "jupyterlab-quant/v1"
 
@@ -40,4 +55,17 @@ ROUTES = [
     (rf"/{PREFIX}/strategies/([^/]+)/versions", StrategyVersionsHandler),
     (rf"/{PREFIX}/strategies/([^/]+)/diff", StrategyDiffHandler),
     (rf"/{PREFIX}/strategies/([^/]+)/restore", StrategyRestoreHandler),
+    (rf"/{PREFIX}/risk/rule-types", RuleTypesHandler),
+    (rf"/{PREFIX}/risk/rules", RulesHandler),
+    (rf"/{PREFIX}/risk/rules/([0-9]{{1,9}})", RuleHandler),
+    (rf"/{PREFIX}/risk/check", RiskCheckHandler),
+    (rf"/{PREFIX}/risk/account", AccountHandler),
+    (rf"/{PREFIX}/alerts", AlertsHandler),
+    (rf"/{PREFIX}/notify/channels", ChannelsHandler),
+    (rf"/{PREFIX}/notify/channels/([a-z_]+)", ChannelHandler),
+    (rf"/{PREFIX}/notify/channels/([a-z_]+)/test", ChannelTestHandler),
+    (rf"/{PREFIX}/notify/log", NotifyLogHandler),
+    (rf"/{PREFIX}/watchlist", WatchlistHandler),
+    (rf"/{PREFIX}/scheduler", SchedulerHandler),
+    (rf"/{PREFIX}/ws", LiveSocketHandler),
 ]
