@@ -41,7 +41,7 @@ store: install
 	$(BIN)/jlq data init-sample
 
 run: store
-	$(BIN)/jlq lab
+	$(BIN)/jlq lab --feed replay --replay-start 2024-09-02
 
 chromium:
 	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \

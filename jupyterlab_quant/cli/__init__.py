@@ -215,6 +215,10 @@ def cmd_lab(svc: Services, a: argparse.Namespace) -> int:
               flush=True)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
+    if a.feed:
+        cmd.append(f"--QuantExtension.quote_feed={a.feed}")
+    if a.replay_start:
+        cmd.append(f"--QuantExtension.replay_start={a.replay_start}")
     cmd += a.extra
     env = dict(os.environ, JLQ_HOME=str(svc.settings.home))
     print(f"\n  jupyterlab-quant: JupyterLab → {url}\n  数据目录 (JLQ_HOME): {svc.settings.home}\n", flush=True)
@@ -1020,6 +1024,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
     lab.add_argument("--tls", action="store_true",
                      help="HTTPS with a local certificate (<home>/tls, made by `jlq tls-cert` or on first use)")
+    lab.add_argument("--feed", choices=["auto", "live", "replay", "off"],
+                     help="行情源 quote feed of the live scheduler (make run: replay, offline)")
+    lab.add_argument("--replay-start", help="回放起始日 first replayed date, e.g. 2024-09-20")
     lab.add_argument("extra", nargs=argparse.REMAINDER, help="extra arguments passed to jupyter lab")
     lab.set_defaults(func=cmd_lab)
     _add_security_commands(sub)
