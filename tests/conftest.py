@@ -23,6 +23,8 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("jlq_home_default")
     os.environ["JLQ_HOME"] = str(home)
+    # servers started by tests never poll akshare (no internet here); tests that want quotes publish them
+    os.environ.setdefault("JLQ_QUOTE_FEED", "off")
     return home
 
 

@@ -7,7 +7,8 @@ longer than its ``timeout_s`` (default ``job_timeout_s``) is stopped.
 
 Live monitoring: ``redis_url`` (None: an embedded Redis under the data root), ``quote_feed`` ("auto": the
 akshare snapshot during sessions, nothing outside; "live"; "replay": stored bars; "off"), the polling
-and risk-check intervals, and the replay's frequency, start date and seconds per replayed tick.
+and risk-check intervals, and the replay's frequency, start date and seconds per replayed tick
+(``JLQ_QUOTE_FEED`` sets the default feed).
 """
 
 from __future__ import annotations
@@ -44,4 +45,6 @@ class Settings:
     @classmethod
     def from_env(cls, home: str | os.PathLike[str] | None = None, **overrides: object) -> Settings:
         root = home or os.environ.get("JLQ_HOME") or DEFAULT_HOME
+        if os.environ.get("JLQ_QUOTE_FEED"):
+            overrides.setdefault("quote_feed", os.environ["JLQ_QUOTE_FEED"])
         return cls(home=Path(os.path.expanduser(str(root))).resolve(), **overrides)  # type: ignore[arg-type]

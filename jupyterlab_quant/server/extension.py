@@ -6,6 +6,7 @@ server start-up fast)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,7 +14,7 @@ from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Bool, Float, Int, Unicode
+from traitlets import Bool, Float, Int, Unicode, default
 
 from ..app import Services
 from ..core.settings import Settings
@@ -101,10 +102,16 @@ class QuantExtension(ExtensionApp):
              "refresh, daily backup) with the server. Only one process per data root runs jobs (Redis lock).",
     )
     quote_feed = Unicode(
-        "auto", config=True,
+        config=True,
         help="Where quotes come from: 'auto' (akshare realtime snapshot during trading sessions, none outside), "
-             "'live' (same), 'replay' (stored bars replayed; offline default of `make run`), 'off'.",
+             "'live' (same), 'replay' (stored bars replayed; offline default of `make run`), 'off'. "
+             "Default: $JLQ_QUOTE_FEED, else 'auto'.",
     )
+
+    @default("quote_feed")
+    def _quote_feed_default(self) -> str:
+        return os.environ.get("JLQ_QUOTE_FEED", "auto")
+
     quote_interval = Float(
         3.0, config=True,
         help="Seconds between realtime snapshot polls during sessions (one request covers every symbol).",
