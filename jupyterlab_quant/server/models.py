@@ -62,6 +62,58 @@ _STRATEGY_VERSION: dict[str, Any] = {
 }
 _STRATEGY_NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 
+# Live monitoring (issue 6): a quote (core.live.Quote.to_dict) and an alert (core.live.Alert.to_dict).
+_LOCAL_TS = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"}  # exchange time, no offset
+_QUOTE: dict[str, Any] = {
+    "type": "object", "required": ["symbol", "price", "preclose", "time", "volume", "name"],
+    "properties": {"symbol": _STR, "price": _OPT_NUM, "preclose": _OPT_NUM, "time": _LOCAL_TS, "open": _OPT_NUM,
+                   "high": _OPT_NUM, "low": _OPT_NUM, "volume": {"type": "integer", "minimum": 0},
+                   "amount": _OPT_NUM, "name": _STR},
+}
+_ALERT: dict[str, Any] = {
+    "type": "object", "required": ["id", "key", "rule", "severity", "title", "message", "time"],
+    "properties": {"id": _STR, "key": _STR, "rule": _STR, "severity": {"enum": ["info", "warning", "critical"]},
+                   "title": _STR, "message": _STR, "time": _LOCAL_TS, "rule_id": {"type": ["integer", "null"]},
+                   "symbol": _OPT_STR, "value": _OPT_NUM, "threshold": _OPT_NUM},
+}
+_LIVE_SCHEMAS: dict[str, Any] = {
+    "watchlist": {
+        "type": "object", "required": ["symbols"],
+        "description": "GET/PUT /v1/watchlist (PUT body has the same shape; codes are normalised).",
+        "properties": {"symbols": {"type": "array", "items": _STR}},
+    },
+    "ws_message": {
+        "description": "Server → client messages of the live WebSocket /v1/ws.",
+        "oneOf": [
+            {"type": "object", "required": ["type", "symbols", "quotes"],
+             "properties": {"type": {"const": "hello"}, "symbols": {"type": "array", "items": _STR},
+                            "quotes": {"type": "array", "items": _QUOTE}}},
+            {"type": "object", "required": ["type", "sent", "quotes"],
+             "properties": {"type": {"const": "quotes"}, "sent": _NUM, "quotes": {"type": "array", "items": _QUOTE}}},
+            {"type": "object", "required": ["type", "alert"],
+             "properties": {"type": {"const": "alert"}, "alert": _ALERT}},
+            {"type": "object", "required": ["type", "statuses"],
+             "properties": {"type": {"const": "risk"}, "statuses": {"type": "array", "items": {"type": "object"}},
+                            "checked_at": _OPT_STR}},
+            {"type": "object", "required": ["type", "message"],
+             "properties": {"type": {"const": "error"}, "message": _STR}},
+        ],
+    },
+    "scheduler_status": {
+        "type": "object", "required": ["running", "leader", "feed", "jobs"],
+        "description": "GET /v1/scheduler: the live scheduler of this server (only the lock holder runs jobs).",
+        "properties": {
+            "running": {"type": "boolean"}, "leader": {"type": "boolean"}, "feed": _STR, "owner": _OPT_STR,
+            "jobs": {"type": "array", "items": {
+                "type": "object", "required": ["id", "label", "runs", "failures", "last_error", "next_run"],
+                "properties": {"id": _STR, "label": _STR, "runs": {"type": "integer"},
+                               "failures": {"type": "integer"}, "last_run": _OPT_STR, "last_ok": _OPT_STR,
+                               "last_error": _OPT_STR, "last_result": _OPT_STR, "seconds": _NUM,
+                               "next_run": _OPT_STR}}},
+        },
+    },
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     "error": {
         "type": "object", "required": ["error", "message"],
@@ -211,6 +263,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {"version": {"type": "integer", "minimum": 1}, "message": _STR},
     },
 }
+SCHEMAS.update(_LIVE_SCHEMAS)
 BAR_COLUMNS = ["time", "open", "high", "low", "close", "volume", "amount", "preclose", "suspended"]
 
 
