@@ -7,6 +7,7 @@ is turned off through a *user* setting in that temp config dir, so nothing is wr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -112,15 +113,17 @@ def jp_server_cleanup() -> None:
     return None
 
 
-@pytest.fixture(scope="module")
-def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+@contextlib.contextmanager
+def start_lab(root: Path, extra_args: list[str] | None = None,
+              extra_env: dict[str, str] | None = None) -> Iterator[LabServer]:
+    """A hermetic ``jupyter lab`` under ``root`` (sample store loaded); stopped on exit. Also used by
+    benchmarks/bench_quotes.py."""
     labext = ROOT / "jupyterlab_quant" / "labextension" / "package.json"
     if not labext.exists():
-        pytest.fail("the labextension is not built: run `jlpm install && jlpm build` first")
-    root = tmp_path_factory.mktemp("jlq-e2e")
+        raise RuntimeError("the labextension is not built: run `jlpm install && jlpm build` first")
     dirs = {name: root / name for name in ("home", "config", "data", "runtime", "ipython", "notebooks")}
     for d in dirs.values():
-        d.mkdir()
+        d.mkdir(parents=True, exist_ok=True)
     env = os.environ.copy()
     env.update(
         JLQ_HOME=str(dirs["home"]),
@@ -129,6 +132,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
         IPYTHONDIR=str(dirs["ipython"]),
         PYTHONUNBUFFERED="1",
+        **(extra_env or {}),
     )
     init = subprocess.run(
         [sys.executable, "-m", "jupyterlab_quant", "data", "init-sample"],
@@ -137,7 +141,8 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         text=True,
         timeout=300,
     )
-    assert init.returncode == 0, f"init-sample failed:\n{init.stdout}\n{init.stderr}"
+    if init.returncode != 0:
+        raise RuntimeError(f"init-sample failed:\n{init.stdout}\n{init.stderr}")
 
     # User setting (not overrides.json in sys.prefix): no "Jupyter news" toast over screenshots.
     _write_json(
@@ -169,6 +174,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
             f"--ServerApp.root_dir={dirs['notebooks']}",
             "--FileContentsManager.delete_to_trash=False",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            *(extra_args or []),
         ],
         env=env,
         stdout=log,
@@ -180,7 +186,7 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         deadline = time.monotonic() + 90
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{server.log_tail()}")
+                raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{server.log_tail()}")
             try:
                 status, _ = server.request("GET", "api/status")
                 if status == 200:
@@ -188,11 +194,11 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"jupyter lab did not answer /api/status within 90 s:\n{server.log_tail()}")
+                raise RuntimeError(f"jupyter lab did not answer /api/status within 90 s:\n{server.log_tail()}")
             time.sleep(0.25)
         _, page_html = server.request("GET", "lab")
         if '"jupyterlab-quant"' not in str(page_html):
-            pytest.fail(
+            raise RuntimeError(
                 "JupyterLab does not list the jupyterlab-quant labextension: run "
                 "`jupyter labextension develop --overwrite .` (editable install) or `pip install .`"
             )
@@ -206,6 +212,15 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=15)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    try:
+        with start_lab(tmp_path_factory.mktemp("jlq-e2e")) as server:
+            yield server
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
