@@ -137,12 +137,6 @@ class Services:
                 self._notify = NotificationCenter(self.settings.home, secret_source(self.settings.home, keys))
             return self._notify
 
-    def secret(self, name: str) -> str | None:
-        """A secret by name from the vault (``JLQ_SECRET_*`` overrides), None when unset."""
-        from .vault.secrets import secret_source
-
-        return secret_source(self.settings.home, self.vault).get(name)
-
     def latest_quotes(self, symbols: list[str]) -> dict[str, Quote]:
         """Live quotes from the bus; symbols without one (no feed running, expired) fall back to the store's
         last daily close, dated that day so callers can see it is not live."""

@@ -60,10 +60,6 @@ def _retry() -> Retry:
     return Retry(ExponentialBackoff(cap=0.2, base=0.02), 1)
 
 
-def _encode(q: Quote) -> dict[str, str]:
-    return {"j": json.dumps(q.to_dict(), ensure_ascii=False)}
-
-
 class Bus:
     """One connection pool to Redis (embedded or configured). Thread-safe (redis-py pools are)."""
 
@@ -183,7 +179,7 @@ class Bus:
             pipe = c.pipeline(transaction=False)
             for q in batch:
                 k = _key(q.symbol)
-                pipe.hset(k, mapping=_encode(q))
+                pipe.hset(k, "j", json.dumps(q.to_dict(), ensure_ascii=False))
                 pipe.expire(k, self.quote_ttl_s)
             pipe.publish(_channel("quotes"), payload)
             pipe.execute()

@@ -174,14 +174,15 @@ class LiveMonitor:
             return None
         svc = self.services
         quotes = svc.bus.latest(self.watched_symbols())
-        acct = svc.risk.account_summary(quotes)
+        snap = svc.risk.snapshot(quotes, self.clock())
         statuses = svc.risk.check(quotes, self.clock()).statuses
         breached = [s for s in statuses if s.state == "breach"]
         today = self.clock().date().isoformat()
-        pnl = acct.get("pnl_today")
-        lines = [f"账户市值 {acct.get('value', 0):,.2f} 元，现金 {acct.get('cash', 0):,.2f} 元",
-                 f"今日盈亏 {pnl:+,.2f} 元" if isinstance(pnl, int | float) else "今日盈亏 —",
-                 f"持仓 {len(acct.get('positions', []))} 只；触发规则 {len(breached)} 条"]
+        start = snap.day_start_value
+        pnl = snap.total_value - start if start else None
+        lines = [f"账户总值 {snap.total_value:,.2f} 元，现金 {snap.cash:,.2f} 元",
+                 f"今日盈亏 {pnl:+,.2f} 元" if pnl is not None else "今日盈亏 — (no previous close)",
+                 f"持仓 {len(snap.positions)} 只；触发规则 {len(breached)} 条"]
         lines += [f"- {s.message}" for s in breached[:10]]
         alert = Alert(key=f"eod:{today}", rule="eod_summary", severity=Severity.INFO,
                       title=f"收盘小结 {today} (end-of-day summary)", message="\n".join(lines), time=self.clock())
@@ -202,10 +203,10 @@ class LiveMonitor:
             return "no backup_dir configured"
         from .vault.backup import daily_backup
 
-        password = os.environ.get("JLQ_BACKUP_PASSWORD") or self.services.secret("backup.password")
+        password = os.environ.get("JLQ_BACKUP_PASSWORD")
         if not password:
             raise QuantError("每日备份缺少密码 (daily backup has no password)",
-                             "设置 JLQ_BACKUP_PASSWORD 或 jlq notify/secret 存入 backup.password")
+                             "设置环境变量 JLQ_BACKUP_PASSWORD (set JLQ_BACKUP_PASSWORD for the scheduler)")
         path = daily_backup(self.settings.home, dest, password, keep=7)
         return str(path)
 

@@ -128,7 +128,7 @@ class ReplayQuoteFeed:
             key = "ts" if "ts" in df.columns else "date"
             df = df.assign(_t=pd.to_datetime(df[key])).set_index("_t").sort_index()
             if self.freq == "1m":  # minute bars carry no 前收盘: the previous day's last close
-                day = df.index.normalize()
+                day = pd.DatetimeIndex(df.index).normalize()
                 last = df.groupby(day)["close"].last().shift(1)
                 df["preclose"] = last.reindex(day).to_numpy()
             frames[sym] = df

@@ -134,8 +134,8 @@ class QuantExtension(ExtensionApp):
     )
     backup_dir = Unicode(
         "", config=True,
-        help="Folder for the encrypted daily backup at 20:00 (keeps 7); password from JLQ_BACKUP_PASSWORD or "
-             "the vault secret 'backup.password'. Empty: no daily backup.",
+        help="Folder for the encrypted daily backup at 20:00 (keeps 7); password from JLQ_BACKUP_PASSWORD. "
+             "Empty: no daily backup.",
     )
 
     def _link_jupyter_server_extension(self, serverapp: ServerApp) -> None:

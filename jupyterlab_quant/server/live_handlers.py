@@ -102,7 +102,7 @@ class AccountHandler(QuantHandler):
     async def get(self) -> None:
         def account() -> dict[str, Any]:
             svc = self.services
-            return svc.risk.account_summary(svc.latest_quotes(svc.risk.watched_symbols()))
+            return svc.risk.snapshot(svc.latest_quotes(svc.risk.watched_symbols())).to_dict()
 
         await self.respond(account)
 

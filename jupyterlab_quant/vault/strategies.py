@@ -116,10 +116,12 @@ def rewrap_strategies(con: sqlite3.Connection, old: MasterKey, new: MasterKey) -
 
 def rotate_master_key(keys: KeyManager, new_passphrase: str | None = None, *,
                       passphrase: str | None = None) -> RotationResult:
-    """Rotate the master key of a data root, re-wrapping strategy versions and trade-record batches."""
+    """Rotate the master key of a data root, re-wrapping strategy versions, trade-record batches and the
+    notification channels' secrets."""
     from .records import rewrap_records
+    from .secrets import rewrap_secrets
 
-    return keys.rotate([rewrap_strategies, rewrap_records], new_passphrase, passphrase=passphrase)
+    return keys.rotate([rewrap_strategies, rewrap_records, rewrap_secrets], new_passphrase, passphrase=passphrase)
 
 
 class StrategyVault:

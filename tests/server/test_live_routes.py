@@ -103,6 +103,7 @@ async def test_live_socket_requires_auth(jp_ws_fetch) -> None:
 
 async def test_scheduler_status(jp_fetch) -> None:
     code, body = await call(jp_fetch, "scheduler")
+    assert code == 200
     jsonschema.validate(body, SCHEMAS["scheduler_status"])
     ids = {j["id"] for j in body["jobs"]}
     assert {"quotes", "risk", "notify", "events", "eod", "refresh", "backup"} <= ids
