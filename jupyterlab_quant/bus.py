@@ -217,15 +217,21 @@ class Bus:
     def subscribe(self, *channels: str, timeout_s: float = 1.0) -> Iterator[tuple[str, dict[str, Any]]]:
         """Blocking iterator of ``(channel, payload)`` for threads and CLIs (``jlq quotes watch``)."""
         names = {_channel(ch): ch for ch in channels}
-        while True:
+        while self._client is not None:  # ends when the bus is closed
             pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(*names)
-                while True:
+                while self._client is not None:
                     msg = pubsub.get_message(timeout=timeout_s)
                     if msg and msg.get("type") == "message":
                         yield names[msg["channel"].decode()], json.loads(msg["data"])
+            except (ValueError, OSError):
+                if self._client is None:  # the bus was closed under a blocking read: done
+                    return
+                raise
             except (redis.ConnectionError, redis.TimeoutError):
+                if self._client is None:
+                    return
                 log.warning("jupyterlab-quant bus: subscription lost; reconnecting")
                 time.sleep(0.2)
                 self._reconnect()
