@@ -27,6 +27,22 @@ import type {
   IBrokerProfilesResponse
 } from './models/backtest';
 import type {
+  IAlertsResponse,
+  INotifyChannel,
+  INotifyChannelsResponse,
+  INotifyChannelUpdate,
+  INotifyLogResponse,
+  INotifyTestResult,
+  IRiskAccount,
+  IRiskCheckResponse,
+  IRiskRule,
+  IRiskRuleCreate,
+  IRiskRulesResponse,
+  IRiskRuleUpdate,
+  IRuleTypesResponse,
+  IWatchlistResponse
+} from './models/live';
+import type {
   IStrategyDiffResponse,
   IStrategyListResponse,
   IStrategyResponse,
@@ -477,6 +493,209 @@ export class StrategyClient {
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(message ? { version, message } : { version })
       }
+    );
+  }
+}
+
+// ---- Live monitoring: risk (风控), notifications (通知), watchlist (自选) ------
+
+/** JSON body of a request (`Content-Type: application/json`). */
+function jsonBody(
+  method: string,
+  body: unknown,
+  init?: RequestInit
+): RequestInit {
+  return {
+    ...init,
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body)
+  };
+}
+
+/** Send a request whose answer has no body (e.g. 204); answer nothing. */
+async function requestVoid(
+  path: string,
+  settings: ServerConnection.ISettings,
+  init: RequestInit
+): Promise<void> {
+  await send(path, {}, settings, init);
+}
+
+/** Alerts asked for by the alert feed. */
+export const ALERTS_LIMIT = 50;
+
+/** Rows asked for by the delivery log. */
+export const NOTIFY_LOG_LIMIT = 100;
+
+/**
+ * Typed client of the risk endpoints (风控): rule kinds, rules, a check now,
+ * the account and the alerts, bound to one server connection.
+ */
+export class RiskClient {
+  constructor(
+    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /** `GET /risk/rule-types`: rule kinds with their parameter descriptors. */
+  ruleTypes(init?: RequestInit): Promise<IRuleTypesResponse> {
+    return requestAPI<IRuleTypesResponse>(
+      'risk/rule-types',
+      {},
+      this.settings,
+      init
+    );
+  }
+
+  /** `GET /risk/rules`: the rules with their last status. */
+  rules(init?: RequestInit): Promise<IRiskRulesResponse> {
+    return requestAPI<IRiskRulesResponse>(
+      'risk/rules',
+      {},
+      this.settings,
+      init
+    );
+  }
+
+  /** `POST /risk/rules`: add a rule (400 names the bad field). */
+  addRule(rule: IRiskRuleCreate, init?: RequestInit): Promise<IRiskRule> {
+    return requestAPI<IRiskRule>(
+      'risk/rules',
+      {},
+      this.settings,
+      jsonBody('POST', rule, init)
+    );
+  }
+
+  /** `PATCH /risk/rules/<id>`: change params, name or enabled. */
+  updateRule(
+    id: number,
+    update: IRiskRuleUpdate,
+    init?: RequestInit
+  ): Promise<IRiskRule> {
+    return requestAPI<IRiskRule>(
+      `risk/rules/${encodeURIComponent(String(id))}`,
+      {},
+      this.settings,
+      jsonBody('PATCH', update, init)
+    );
+  }
+
+  /** `DELETE /risk/rules/<id>` (204). */
+  removeRule(id: number, init?: RequestInit): Promise<void> {
+    return requestVoid(
+      `risk/rules/${encodeURIComponent(String(id))}`,
+      this.settings,
+      { ...init, method: 'DELETE' }
+    );
+  }
+
+  /** `POST /risk/check`: one pass of every rule on the latest quotes. */
+  check(init?: RequestInit): Promise<IRiskCheckResponse> {
+    return requestAPI<IRiskCheckResponse>(
+      'risk/check',
+      {},
+      this.settings,
+      jsonBody('POST', {}, init)
+    );
+  }
+
+  /** `GET /risk/account`: cash, value and positions. */
+  account(init?: RequestInit): Promise<IRiskAccount> {
+    return requestAPI<IRiskAccount>('risk/account', {}, this.settings, init);
+  }
+
+  /** `GET /alerts?limit=`: newest first, with their deliveries. */
+  alerts(
+    limit: number = ALERTS_LIMIT,
+    init?: RequestInit
+  ): Promise<IAlertsResponse> {
+    return requestAPI<IAlertsResponse>(
+      'alerts',
+      { limit },
+      this.settings,
+      init
+    );
+  }
+}
+
+/**
+ * Typed client of the notification endpoints (通知渠道: WeCom robot,
+ * ServerChan, PushPlus, …), bound to one server connection. Secrets are
+ * write-only: the server never sends them back.
+ */
+export class NotifyClient {
+  constructor(
+    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /** `GET /notify/channels`. */
+  channels(init?: RequestInit): Promise<INotifyChannelsResponse> {
+    return requestAPI<INotifyChannelsResponse>(
+      'notify/channels',
+      {},
+      this.settings,
+      init
+    );
+  }
+
+  /** `PUT /notify/channels/<name>`: enable, options, new secrets. */
+  configureChannel(
+    name: string,
+    update: INotifyChannelUpdate,
+    init?: RequestInit
+  ): Promise<INotifyChannel> {
+    return requestAPI<INotifyChannel>(
+      `notify/channels/${encodeURIComponent(name)}`,
+      {},
+      this.settings,
+      jsonBody('PUT', update, init)
+    );
+  }
+
+  /** `POST /notify/channels/<name>/test`: send a test message now. */
+  testChannel(name: string, init?: RequestInit): Promise<INotifyTestResult> {
+    return requestAPI<INotifyTestResult>(
+      `notify/channels/${encodeURIComponent(name)}/test`,
+      {},
+      this.settings,
+      jsonBody('POST', {}, init)
+    );
+  }
+
+  /** `GET /notify/log?limit=[&status=]`: deliveries, newest first. */
+  log(
+    limit: number = NOTIFY_LOG_LIMIT,
+    status?: string | null,
+    init?: RequestInit
+  ): Promise<INotifyLogResponse> {
+    return requestAPI<INotifyLogResponse>(
+      'notify/log',
+      { limit, status },
+      this.settings,
+      init
+    );
+  }
+}
+
+/** Typed client of the watchlist (自选) endpoints. */
+export class WatchlistClient {
+  constructor(
+    readonly settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /** `GET /watchlist`. */
+  get(init?: RequestInit): Promise<IWatchlistResponse> {
+    return requestAPI<IWatchlistResponse>('watchlist', {}, this.settings, init);
+  }
+
+  /** `PUT /watchlist`: replace the list; answers the stored (normalised) list. */
+  put(symbols: string[], init?: RequestInit): Promise<IWatchlistResponse> {
+    return requestAPI<IWatchlistResponse>(
+      'watchlist',
+      {},
+      this.settings,
+      jsonBody('PUT', { symbols }, init)
     );
   }
 }

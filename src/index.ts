@@ -29,7 +29,14 @@ import {
 } from '@jupyterlab/ui-components';
 import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
-import { BacktestClient, QuantClient, StrategyClient } from './api';
+import {
+  BacktestClient,
+  NotifyClient,
+  QuantClient,
+  RiskClient,
+  StrategyClient,
+  WatchlistClient
+} from './api';
 // Needed at activation (command label, settings) and small. The panel and
 // ECharts are loaded on first use (see `execute`).
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -43,6 +50,11 @@ import type { BacktestPanel, BacktestReportWidget } from './panels/backtest';
 import { backtestIcon } from './panels/backtest/icon';
 import type { IVaultStrategyRef } from './panels/backtest/logic';
 import type { StrategyHistoryWidget } from './panels/strategies';
+import type { LiveSocket } from './live';
+import type { RiskPanel } from './panels/risk';
+import { riskIcon } from './panels/risk/icon';
+import type { WatchlistPanel } from './panels/watchlist';
+import { watchlistIcon } from './panels/watchlist/icon';
 // The drive is registered with the contents manager at activation, so it is
 // needed at once (small; the history view is loaded on first use).
 // eslint-disable-next-line jupyter/prefer-lazy-imports
@@ -54,17 +66,27 @@ import {
   strategyOfPath,
   StrategyDrive
 } from './drive';
-import { CommandIDs, MARKET_TRACKER_NAMESPACE, PLUGIN_ID } from './tokens';
+import {
+  CommandIDs,
+  LiveCommandIDs,
+  MARKET_TRACKER_NAMESPACE,
+  PLUGIN_ID,
+  RISK_TRACKER_NAMESPACE,
+  WATCHLIST_TRACKER_NAMESPACE
+} from './tokens';
 
 export {
   BacktestClient,
+  NotifyClient,
   QuantApiError,
   QuantClient,
   requestAPI,
-  StrategyClient
+  RiskClient,
+  StrategyClient,
+  WatchlistClient
 } from './api';
 export * from './models';
-export { CommandIDs, PLUGIN_ID } from './tokens';
+export { CommandIDs, LiveCommandIDs, PLUGIN_ID } from './tokens';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -102,11 +124,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
       namespace: MARKET_TRACKER_NAMESPACE
     });
     let counter = 0;
+    // Not part of QuantConfig: only the alert notifications read it.
+    let alertNotifications = true;
 
     const applySettings = (raw: ISettingRegistry.ISettings | null): void => {
-      const settings = normalizeSettings(
-        raw ? (raw.composite as Record<string, unknown>) : null
-      );
+      const composite = raw ? (raw.composite as Record<string, unknown>) : null;
+      alertNotifications = composite?.alertNotifications !== false;
+      const settings = normalizeSettings(composite);
       const language = resolveLanguage(
         settings.language,
         labTranslator.languageCode
@@ -222,6 +246,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       restorer,
       browserFactory,
       client: strategies
+    });
+    activateLive(app, config, {
+      launcher,
+      palette,
+      menu,
+      restorer,
+      quant: client,
+      alertNotifications: () => alertNotifications
     });
 
     if (restorer) {
@@ -748,6 +780,192 @@ function activateStrategies(
     }
   });
   return { drive, histories };
+}
+
+/** Optional services the live panels (风控, 自选) hook into. */
+interface ILiveHosts {
+  launcher: ILauncher | null;
+  palette: ICommandPalette | null;
+  menu: MenuSvg | null;
+  restorer: ILayoutRestorer | null;
+  /** The market data client (symbol search of the watchlist). */
+  quant: QuantClient;
+  /** Whether the `alertNotifications` setting is on. */
+  alertNotifications: () => boolean;
+}
+
+/**
+ * Register live monitoring: the risk (风控) and watchlist (自选) panels, and
+ * the shared WebSocket that feeds them and shows a JupyterLab notification
+ * for every new alert. The socket module is loaded once the app is restored
+ * (so alerts show even with no panel open); the panels on first use.
+ */
+function activateLive(
+  app: JupyterFrontEnd,
+  config: QuantConfig,
+  hosts: ILiveHosts
+): {
+  risk: WidgetTracker<MainAreaWidget<RiskPanel>>;
+  watchlist: WidgetTracker<MainAreaWidget<WatchlistPanel>>;
+} {
+  const { launcher, palette, menu, restorer, quant } = hosts;
+  const settings = app.serviceManager.serverSettings;
+  const riskClient = new RiskClient(settings);
+  const notifyClient = new NotifyClient(settings);
+  const watchlistClient = new WatchlistClient(settings);
+  const riskPanels = new WidgetTracker<MainAreaWidget<RiskPanel>>({
+    namespace: RISK_TRACKER_NAMESPACE
+  });
+  const watchlistPanels = new WidgetTracker<MainAreaWidget<WatchlistPanel>>({
+    namespace: WATCHLIST_TRACKER_NAMESPACE
+  });
+  const trans = () => config.trans;
+
+  let socketPromise: Promise<LiveSocket> | null = null;
+  /** The app's one live socket, started on first use. */
+  const liveSocket = (): Promise<LiveSocket> => {
+    if (!socketPromise) {
+      socketPromise = import('./live').then(({ alertNotifier, LiveSocket }) => {
+        const socket = new LiveSocket({ settings });
+        socket.on(
+          'alert',
+          alertNotifier({
+            notify: Notification,
+            trans,
+            openRisk: () => void app.commands.execute(LiveCommandIDs.openRisk),
+            enabled: hosts.alertNotifications
+          })
+        );
+        socket.start();
+        return socket;
+      });
+    }
+    return socketPromise;
+  };
+  // Alerts are announced whether or not a panel is open.
+  void app.restored.then(liveSocket).catch(reason => {
+    console.error('jupyterlab-quant: cannot start the live feed.', reason);
+  });
+
+  app.commands.addCommand(LiveCommandIDs.openRisk, {
+    label: args =>
+      args.isPalette ? trans().__('Open Risk') : trans().__('Risk'),
+    caption: () =>
+      trans().__(
+        'Open the risk panel: rules with live status, account, alerts, notification channels'
+      ),
+    icon: riskIcon,
+    describedBy: { args: { type: 'object', properties: {} } },
+    execute: async () => {
+      const open = riskPanels.find(() => true);
+      if (open) {
+        app.shell.activateById(open.id);
+        return open;
+      }
+      const [{ RiskPanel }, socket] = await Promise.all([
+        import('./panels/risk'),
+        liveSocket()
+      ]);
+      const content = new RiskPanel({
+        risk: riskClient,
+        notify: notifyClient,
+        socket,
+        config
+      });
+      const widget = new MainAreaWidget({ content });
+      widget.id = 'jupyterlab-quant-risk';
+      widget.addClass('jp-QuantRiskWidget');
+      widget.title.icon = riskIcon;
+      widget.title.closable = true;
+      widget.title.label = trans().__('Risk');
+      await riskPanels.add(widget);
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      return widget;
+    }
+  });
+
+  app.commands.addCommand(LiveCommandIDs.openWatchlist, {
+    label: args =>
+      args.isPalette ? trans().__('Open Watchlist') : trans().__('Watchlist'),
+    caption: () =>
+      trans().__('Open the watchlist: live quotes of the symbols you follow'),
+    icon: watchlistIcon,
+    describedBy: { args: { type: 'object', properties: {} } },
+    execute: async () => {
+      const open = watchlistPanels.find(() => true);
+      if (open) {
+        app.shell.activateById(open.id);
+        return open;
+      }
+      const [{ WatchlistPanel }, socket] = await Promise.all([
+        import('./panels/watchlist'),
+        liveSocket()
+      ]);
+      const content = new WatchlistPanel({
+        client: watchlistClient,
+        socket,
+        config,
+        search: (query, signal) =>
+          quant.symbols(query, { limit: 10 }, { signal }).then(r => r.items),
+        onOpenSymbol: symbol =>
+          void app.commands.execute(CommandIDs.openMarket, { symbol })
+      });
+      const widget = new MainAreaWidget({ content });
+      widget.id = 'jupyterlab-quant-watchlist';
+      widget.addClass('jp-QuantWatchlistWidget');
+      widget.title.icon = watchlistIcon;
+      widget.title.closable = true;
+      widget.title.label = trans().__('Watchlist');
+      await watchlistPanels.add(widget);
+      app.shell.add(widget, 'main');
+      app.shell.activateById(widget.id);
+      return widget;
+    }
+  });
+
+  const commands = [LiveCommandIDs.openWatchlist, LiveCommandIDs.openRisk];
+  commands.forEach((command, i) => {
+    launcher?.add({
+      command,
+      // eslint-disable-next-line jupyter/no-untranslated-string
+      category: 'Quant',
+      rank: 2 + i
+    });
+    palette?.addItem({
+      command,
+      // eslint-disable-next-line jupyter/no-untranslated-string
+      category: 'Quant',
+      args: { isPalette: true }
+    });
+  });
+  menu?.addItem({ type: 'separator' });
+  menu?.addItem({ command: LiveCommandIDs.openWatchlist });
+  menu?.addItem({ command: LiveCommandIDs.openRisk });
+
+  if (restorer) {
+    void restorer.restore(riskPanels, {
+      command: LiveCommandIDs.openRisk,
+      name: () => 'risk'
+    });
+    void restorer.restore(watchlistPanels, {
+      command: LiveCommandIDs.openWatchlist,
+      name: () => 'watchlist'
+    });
+  }
+
+  config.changed.connect(() => {
+    riskPanels.forEach(widget => {
+      widget.title.label = trans().__('Risk');
+    });
+    watchlistPanels.forEach(widget => {
+      widget.title.label = trans().__('Watchlist');
+    });
+    for (const command of commands) {
+      app.commands.notifyCommandChanged(command);
+    }
+  });
+  return { risk: riskPanels, watchlist: watchlistPanels };
 }
 
 export default plugin;

@@ -1,3 +1,4 @@
 import './base.css';
 import './backtest.css';
 import './strategies.css';
+import './live.css';

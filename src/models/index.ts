@@ -199,3 +199,6 @@ export * from './backtest';
 
 // Strategy vault (策略库): src/models/strategy.ts
 export * from './strategy';
+
+// Live monitoring (风控 / 自选 / 实时行情): src/models/live.ts
+export * from './live';

@@ -59,7 +59,7 @@ def test_replay_drawdown_breach_sends_exactly_one_wecom_message(live_home: Path,
     stop = threading.Event()
 
     def listen() -> None:
-        for channel, payload in svc.bus.subscribe("alerts", timeout_s=0.1):
+        for _channel, payload in svc.bus.subscribe("alerts", timeout_s=0.1):
             alerts_seen.append(payload["alert"])
             if stop.is_set():
                 return
