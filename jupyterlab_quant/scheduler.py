@@ -62,6 +62,7 @@ class LiveMonitor:
         self._live: LiveQuoteFeed | None = None
         self._replay: ReplayQuoteFeed | None = None
         self.sim_time: dt.datetime | None = None  # the replay's clock, when quotes come from the replay
+        self._announced: dict[str, float] = {}  # alert key → when it last went to the bus
 
     # ---- quotes ------------------------------------------------------------------------------
     def watched_symbols(self) -> list[str]:
@@ -133,12 +134,21 @@ class LiveMonitor:
 
     def raise_alert(self, alert: Alert) -> None:
         """An alert goes to the notification centre (which logs, de-duplicates, throttles, sends) and to
-        the bus (JupyterLab notifications, Risk panel, dashboards)."""
+        the bus (JupyterLab notifications, Risk panel, dashboards). A rule that stays breached raises the
+        same alert on every check: the bus gets it once per dedupe window too, so the browser does not
+        toast it every few seconds."""
         svc = self.services
+        window = 1800.0
         try:
-            svc.notify.submit(alert)
+            center = svc.notify
+            window = float(center.settings().get("dedupe_window_s", window))
+            center.submit(alert)
         finally:
-            svc.bus.publish_alert(alert)
+            now = time.monotonic()
+            last = self._announced.get(alert.key)
+            if last is None or now - last >= window:
+                self._announced[alert.key] = now
+                svc.bus.publish_alert(alert)
 
     def flush_notifications(self) -> None:
         self.services.notify.flush()

@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,10 +114,10 @@ def jp_server_cleanup() -> None:
 
 
 @contextlib.contextmanager
-def start_lab(root: Path, extra_args: list[str] | None = None,
-              extra_env: dict[str, str] | None = None) -> Iterator[LabServer]:
-    """A hermetic ``jupyter lab`` under ``root`` (sample store loaded); stopped on exit. Also used by
-    benchmarks/bench_quotes.py."""
+def start_lab(root: Path, extra_args: list[str] | None = None, extra_env: dict[str, str] | None = None,
+              prepare: Callable[[Path], None] | None = None) -> Iterator[LabServer]:
+    """A hermetic ``jupyter lab`` under ``root`` (sample store loaded; ``prepare(home)`` runs before the
+    server starts); stopped on exit. Also used by benchmarks/bench_quotes.py."""
     labext = ROOT / "jupyterlab_quant" / "labextension" / "package.json"
     if not labext.exists():
         raise RuntimeError("the labextension is not built: run `jlpm install && jlpm build` first")
@@ -143,6 +143,8 @@ def start_lab(root: Path, extra_args: list[str] | None = None,
     )
     if init.returncode != 0:
         raise RuntimeError(f"init-sample failed:\n{init.stdout}\n{init.stderr}")
+    if prepare is not None:
+        prepare(dirs["home"])
 
     # User setting (not overrides.json in sys.prefix): no "Jupyter news" toast over screenshots.
     _write_json(
