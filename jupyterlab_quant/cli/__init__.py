@@ -2,7 +2,9 @@
 
 Typed errors are translated here once: message on stderr, exit code 2 (bad input), 3 (not found),
 4 (store busy), 5 (other product error), 1 (unexpected); ``jlq data check`` exits 6 when it finds errors;
-``jlq audit verify`` exits 7 when the audit log's hash chain is broken (edited, deleted or truncated records).
+``jlq audit verify`` exits 7 when the audit log's hash chain is broken (edited, deleted or truncated records);
+``jlq risk check`` exits 8 when a risk rule is breached. Sub-command groups live in this package's modules
+(``risk``, ``notify``, ``live``).
 """
 
 from __future__ import annotations
