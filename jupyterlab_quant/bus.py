@@ -172,19 +172,21 @@ class Bus:
         batch = list(quotes)
         if not batch:
             return 0
-        sent = time.time() * 1000.0
-        payload = json.dumps({"sent": sent, "quotes": [q.to_dict() for q in batch]}, ensure_ascii=False)
+        parts = [json.dumps(q.to_dict(), ensure_ascii=False) for q in batch]
 
-        def run(c: redis.Redis) -> None:
+        def store(c: redis.Redis) -> None:
             pipe = c.pipeline(transaction=False)
-            for q in batch:
+            for q, text in zip(batch, parts, strict=True):
                 k = _key(q.symbol)
-                pipe.hset(k, "j", json.dumps(q.to_dict(), ensure_ascii=False))
+                pipe.hset(k, "j", text)
                 pipe.expire(k, self.quote_ttl_s)
-            pipe.publish(_channel("quotes"), payload)
             pipe.execute()
 
-        self._call(run)
+        self._call(store)
+        # ``sent`` is stamped after the hashes are written, just before PUBLISH: latency from here on is
+        # what a subscriber sees (the stamp is the quotes' publish time, not their fetch time)
+        payload = f'{{"sent": {time.time() * 1000.0!r}, "quotes": [{", ".join(parts)}]}}'
+        self._call(lambda c: c.publish(_channel("quotes"), payload))
         return len(batch)
 
     def latest(self, symbols: Iterable[str]) -> dict[str, Quote]:

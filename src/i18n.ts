@@ -383,6 +383,7 @@ export const ZH_CN: Readonly<Record<string, string>> = {
     '测试使用已保存的设置：请先保存更改。',
   'Test message sent.': '测试消息已发送。',
   'Test message not sent (%1): %2': '测试消息未发送（%1）：%2',
+  'Rule parameters': '规则参数',
   'Held back: %1': '限频暂缓 %1 条',
   'Missing: %1': '缺少：%1',
   'Paused until %1: %2': '暂停至 %1：%2',

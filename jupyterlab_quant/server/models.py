@@ -76,7 +76,91 @@ _ALERT: dict[str, Any] = {
                    "title": _STR, "message": _STR, "time": _LOCAL_TS, "rule_id": {"type": ["integer", "null"]},
                    "symbol": _OPT_STR, "value": _OPT_NUM, "threshold": _OPT_NUM},
 }
+_BILINGUAL = {"type": "object", "required": ["zh", "en"], "properties": {"zh": _STR, "en": _STR}}
+_RULE_STATUS: dict[str, Any] = {
+    "type": "object", "required": ["state", "value", "threshold", "message", "symbols", "checked_at"],
+    "properties": {"state": {"enum": ["ok", "breach", "error", "disabled", "no_data"]}, "value": _OPT_NUM,
+                   "threshold": _OPT_NUM, "message": _STR, "symbols": {"type": "array", "items": _STR},
+                   "checked_at": {"anyOf": [{"type": "null"}, _LOCAL_TS]}, "rule_id": {"type": "integer"},
+                   "kind": _STR, "name": _STR, "scope": _STR},
+}
+_RULE: dict[str, Any] = {
+    "type": "object", "required": ["id", "kind", "name", "scope", "params", "enabled", "strategy", "status"],
+    "properties": {"id": {"type": "integer"}, "kind": _STR, "name": _STR,
+                   "scope": {"enum": ["account", "strategy", "market", "compliance"]},
+                   "params": {"type": "object"}, "enabled": {"type": "boolean"}, "strategy": _OPT_STR,
+                   "status": _RULE_STATUS},
+}
+_DELIVERY: dict[str, Any] = {
+    "type": "object", "required": ["id", "channel", "status", "attempts", "error", "created", "sent"],
+    "properties": {"id": {"type": "integer"}, "alert_id": _OPT_STR, "channel": _STR,
+                   "status": {"enum": ["pending", "sent", "failed", "retrying", "suppressed", "digested", "quiet",
+                                       "deduped"]},
+                   "attempts": {"type": "integer"}, "error": _OPT_STR, "created": _STR, "sent": _OPT_STR,
+                   "title": _OPT_STR},
+}
 _LIVE_SCHEMAS: dict[str, Any] = {
+    "risk_rule_types": {
+        "type": "object", "required": ["types"],
+        "description": "GET /v1/risk/rule-types: every rule and its parameters.",
+        "properties": {"types": {"type": "array", "items": {
+            "type": "object", "required": ["kind", "scope", "label", "description", "params"],
+            "properties": {"kind": _STR, "scope": _STR, "label": _BILINGUAL, "description": _BILINGUAL,
+                           "params": {"type": "array", "items": {
+                               "type": "object", "required": ["name", "type", "default", "label"],
+                               "properties": {"name": _STR,
+                                              "type": {"enum": ["number", "integer", "boolean", "string"]},
+                                              "min": _OPT_NUM, "max": _OPT_NUM, "unit": _STR,
+                                              "label": _BILINGUAL}}}}}}},
+    },
+    "risk_rule": {**_RULE, "description": "POST /v1/risk/rules (201), GET/PATCH /v1/risk/rules/<id>."},
+    "risk_rules": {"type": "object", "required": ["rules"], "properties": {"rules": {"type": "array", "items": _RULE}}},
+    "risk_check": {
+        "type": "object", "required": ["checked_at", "statuses", "alerts"],
+        "description": "POST /v1/risk/check: one pass on the latest quotes (bus, else the last stored close).",
+        "properties": {"checked_at": _LOCAL_TS, "statuses": {"type": "array", "items": _RULE_STATUS},
+                       "alerts": {"type": "array", "items": _ALERT}, "breached": {"type": "boolean"}},
+    },
+    "risk_account": {
+        "type": "object", "required": ["name", "cash", "value", "positions", "permissions"],
+        "description": "GET /v1/risk/account: the account valued with the latest quotes (weights as fractions).",
+        "properties": {"name": _STR, "cash": _OPT_NUM, "value": _OPT_NUM,
+                       "permissions": {"type": "object", "required": ["chinext", "star"],
+                                       "properties": {"chinext": {"type": "boolean"}, "star": {"type": "boolean"}}},
+                       "positions": {"type": "array", "items": {
+                           "type": "object",
+                           "required": ["symbol", "name", "quantity", "cost", "price", "value", "weight", "pnl",
+                                        "strategy"],
+                           "properties": {"symbol": _STR, "name": _STR, "quantity": {"type": "integer"},
+                                          "cost": _NUM, "price": _OPT_NUM, "value": _OPT_NUM, "weight": _OPT_NUM,
+                                          "pnl": _OPT_NUM, "strategy": _OPT_STR}}}},
+    },
+    "alerts": {
+        "type": "object", "required": ["alerts"], "description": "GET /v1/alerts: newest first, with deliveries.",
+        "properties": {"alerts": {"type": "array", "items": {
+            **_ALERT, "required": [*_ALERT["required"], "deliveries"],
+            "properties": {**_ALERT["properties"], "deliveries": {"type": "array", "items": {
+                "type": "object", "required": ["channel", "status"],
+                "properties": {"channel": _STR, "status": _STR, "error": _OPT_STR}}}}}}},
+    },
+    "notify_channels": {
+        "type": "object", "required": ["channels"],
+        "description": "GET /v1/notify/channels (PUT /v1/notify/channels/<name> answers one item). Secrets are "
+                       "never sent back: only which fields are set.",
+        "properties": {"channels": {"type": "array", "items": {
+            "type": "object",
+            "required": ["name", "label", "enabled", "configured", "rate_limit", "sent_today", "options",
+                         "secret_fields", "secrets_set", "base_url"],
+            "properties": {"name": _STR, "label": _BILINGUAL, "enabled": {"type": "boolean"},
+                           "configured": {"type": "boolean"}, "rate_limit": _STR,
+                           "sent_today": {"type": "integer"}, "options": {"type": "object"},
+                           "secret_fields": {"type": "array", "items": _STR},
+                           "secrets_set": {"type": "array", "items": _STR}, "base_url": _STR}}}},
+    },
+    "notify_log": {
+        "type": "object", "required": ["deliveries"], "description": "GET /v1/notify/log: the delivery log.",
+        "properties": {"deliveries": {"type": "array", "items": _DELIVERY}},
+    },
     "watchlist": {
         "type": "object", "required": ["symbols"],
         "description": "GET/PUT /v1/watchlist (PUT body has the same shape; codes are normalised).",

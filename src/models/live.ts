@@ -1,0 +1,344 @@
+/**
+ * Wire models of live monitoring: realtime quotes (实时行情), risk rules
+ * (风控规则), alerts (风险提醒), notification channels (通知渠道), the
+ * watchlist (自选) and the messages of the `/jupyterlab-quant/v1/ws`
+ * WebSocket.
+ *
+ * They mirror `jupyterlab_quant/core/live.py` (`Quote`, `Alert`) and the
+ * issue 6 REST/WebSocket contract one to one.
+ */
+
+/** A text the server gives in both languages. */
+export interface ILocalizedText {
+  zh: string;
+  en: string;
+}
+
+// ---- quotes ------------------------------------------------------------------
+
+/**
+ * `Quote.to_dict()`: the latest snapshot of one symbol. `price` is null
+ * while the symbol has not traded (停牌, or no match yet today).
+ */
+export interface IQuote {
+  symbol: string;
+  price: number | null;
+  /** 前收盘: the exchange's reference price of the day. */
+  preclose: number | null;
+  /** Exchange time `YYYY-MM-DDTHH:MM:SS` (Asia/Shanghai). */
+  time: string;
+  open?: number | null;
+  high?: number | null;
+  low?: number | null;
+  /** Shares traded today. */
+  volume: number;
+  /** Yuan traded today. */
+  amount?: number | null;
+  /** Short name (简称); may be empty. */
+  name: string;
+}
+
+// ---- alerts ------------------------------------------------------------------
+
+/** Severity of an alert. */
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+/** `Alert.to_dict()`: one breach of one rule. */
+export interface IAlert {
+  id: string;
+  /** De-duplication key of the condition, e.g. `drawdown:default`. */
+  key: string;
+  /** Rule kind, e.g. `drawdown`. */
+  rule: string;
+  severity: AlertSeverity | string;
+  /** Short, Chinese first: "回撤超限 12.3% ≥ 10%". */
+  title: string;
+  message: string;
+  /** Exchange time `YYYY-MM-DDTHH:MM:SS`. */
+  time: string;
+  rule_id?: number | null;
+  symbol?: string | null;
+  value?: number | null;
+  threshold?: number | null;
+}
+
+/** Status of one delivery of an alert to one channel. */
+export type DeliveryStatus =
+  'sent' | 'failed' | 'retrying' | 'suppressed' | 'digested' | 'quiet';
+
+/** How an alert went out on one channel (`GET /alerts`). */
+export interface IAlertDelivery {
+  channel: string;
+  status: DeliveryStatus | string;
+  error?: string | null;
+}
+
+/** An alert of `GET /alerts`, with its deliveries. */
+export interface IAlertRecord extends IAlert {
+  deliveries?: IAlertDelivery[];
+}
+
+/** `GET /alerts?limit=`. */
+export interface IAlertsResponse {
+  alerts: IAlertRecord[];
+}
+
+// ---- risk rules ----------------------------------------------------------------
+
+/** What a rule watches. */
+export type RuleScope = 'account' | 'strategy' | 'market' | 'compliance';
+
+/** Type of a rule parameter. */
+export type RuleParamType = 'number' | 'integer' | 'boolean' | 'string';
+
+/** Unit of a numeric parameter. */
+export type RuleParamUnit = '%' | 'CNY' | 'count' | '';
+
+/** Value of a rule parameter. */
+export type RuleParamValue = number | boolean | string | null;
+
+/** One parameter of a rule kind, as the rule describes it. */
+export interface IRuleParamDescriptor {
+  name: string;
+  type: RuleParamType | string;
+  default?: RuleParamValue;
+  min?: number | null;
+  max?: number | null;
+  unit?: RuleParamUnit | string | null;
+  label: ILocalizedText;
+}
+
+/** One rule kind of `GET /risk/rule-types`. */
+export interface IRuleType {
+  kind: string;
+  scope: RuleScope | string;
+  label: ILocalizedText;
+  description: ILocalizedText;
+  params: IRuleParamDescriptor[];
+  /** Severity of the alerts the rule raises. */
+  severity?: AlertSeverity | string;
+}
+
+/** `GET /risk/rule-types`. */
+export interface IRuleTypesResponse {
+  types: IRuleType[];
+}
+
+/** State of a rule after the last check. */
+export type RuleState = 'ok' | 'breach' | 'error' | 'disabled' | 'no_data';
+
+/** Last status of a rule (inside a {@link IRiskRule}). */
+export interface IRuleStatusInfo {
+  state: RuleState | string;
+  value?: number | null;
+  threshold?: number | null;
+  message?: string;
+  symbols?: string[];
+  checked_at?: string | null;
+}
+
+/** A stored risk rule (`GET /risk/rules`). */
+export interface IRiskRule {
+  id: number;
+  kind: string;
+  name: string;
+  scope: RuleScope | string;
+  params: Record<string, RuleParamValue>;
+  enabled: boolean;
+  strategy?: string | null;
+  status?: IRuleStatusInfo | null;
+}
+
+/** `GET /risk/rules`. */
+export interface IRiskRulesResponse {
+  rules: IRiskRule[];
+}
+
+/** `POST /risk/rules` body. */
+export interface IRiskRuleCreate {
+  kind: string;
+  params: Record<string, RuleParamValue>;
+  name?: string;
+  enabled?: boolean;
+  strategy?: string | null;
+}
+
+/** `PATCH /risk/rules/<id>` body. */
+export interface IRiskRuleUpdate {
+  params?: Record<string, RuleParamValue>;
+  enabled?: boolean;
+  name?: string;
+}
+
+/** Status of one rule after a check (`POST /risk/check`, WS `risk`). */
+export interface IRuleStatus {
+  rule_id: number;
+  kind: string;
+  state: RuleState | string;
+  value?: number | null;
+  threshold?: number | null;
+  message?: string;
+  symbols?: string[];
+  checked_at?: string | null;
+}
+
+/** `POST /risk/check`: one pass over the latest quotes. */
+export interface IRiskCheckResponse {
+  checked_at: string;
+  statuses: IRuleStatus[];
+  alerts: IAlert[];
+}
+
+/** One holding of `GET /risk/account`. */
+export interface IAccountPosition {
+  symbol: string;
+  name?: string | null;
+  quantity: number;
+  /** Cost price (成本价). */
+  cost: number;
+  price?: number | null;
+  value?: number | null;
+  /** Fraction of the account value. */
+  weight?: number | null;
+  /** Unrealised P&L in yuan (浮动盈亏). */
+  pnl?: number | null;
+  strategy?: string | null;
+}
+
+/** `GET /risk/account`: the user-maintained account. */
+export interface IRiskAccount {
+  name: string;
+  cash: number;
+  value: number;
+  positions: IAccountPosition[];
+  /** Trading permissions: ChiNext (创业板), STAR (科创板). */
+  permissions: { chinext?: boolean; star?: boolean };
+}
+
+// ---- notification channels -------------------------------------------------------
+
+/** Value of a channel option. */
+export type ChannelOptionValue = string | number | boolean | null | string[];
+
+/** One WeChat/notification channel (`GET /notify/channels`). */
+export interface INotifyChannel {
+  name: string;
+  label: ILocalizedText;
+  enabled: boolean;
+  /** All required secrets/options are set. */
+  configured: boolean;
+  /** What is missing before it can send (field names). */
+  missing?: string[];
+  /** Human readable rate limit, e.g. "20 条/分钟 (20 per minute)". */
+  rate_limit: string;
+  sent_today: number;
+  /** Alerts held back by the rate limit (sent later as a digest). */
+  held?: number;
+  /** Paused after failures until this time, and why. */
+  paused_until?: string | null;
+  paused_reason?: string | null;
+  /** Non-secret settings. */
+  options: Record<string, ChannelOptionValue>;
+  /** Names of the secret fields (never sent back). */
+  secret_fields: string[];
+  /** Secret fields that have a value. */
+  secrets_set: string[];
+  /** Secret fields set from environment variables. */
+  secrets_env?: string[];
+  /** Why the secrets cannot be read (e.g. the vault is locked). */
+  secret_error?: string | null;
+  base_url?: string | null;
+  base_url_default?: string | null;
+}
+
+/** `GET /notify/channels`. */
+export interface INotifyChannelsResponse {
+  channels: INotifyChannel[];
+}
+
+/** `PUT /notify/channels/<name>` body. */
+export interface INotifyChannelUpdate {
+  enabled?: boolean;
+  options?: Record<string, ChannelOptionValue>;
+  secrets?: Record<string, string>;
+}
+
+/** `POST /notify/channels/<name>/test`. */
+export interface INotifyTestResult {
+  status: DeliveryStatus | string;
+  error?: string | null;
+}
+
+/** One row of the delivery log (`GET /notify/log`). */
+export interface INotifyDelivery {
+  id: number | string;
+  alert_id: string;
+  channel: string;
+  status: DeliveryStatus | string;
+  attempts: number;
+  error?: string | null;
+  created: string;
+  sent?: string | null;
+  title: string;
+}
+
+/** `GET /notify/log`. */
+export interface INotifyLogResponse {
+  deliveries: INotifyDelivery[];
+}
+
+// ---- watchlist -------------------------------------------------------------------
+
+/** `GET/PUT /watchlist`. */
+export interface IWatchlistResponse {
+  symbols: string[];
+}
+
+// ---- WebSocket messages ----------------------------------------------------------
+
+/** Server → client: a batch of quotes (one per bus publish). */
+export interface IQuotesMessage {
+  type: 'quotes';
+  /** When the server sent it, epoch ms (float). */
+  sent: number;
+  quotes: IQuote[];
+}
+
+/** Server → client: a new alert. */
+export interface IAlertMessage {
+  type: 'alert';
+  alert: IAlert;
+}
+
+/** Server → client: rule statuses of a check. */
+export interface IRiskMessage {
+  type: 'risk';
+  statuses: IRuleStatus[];
+  checked_at?: string | null;
+}
+
+/** Server → client: snapshot on connect/subscribe. */
+export interface IHelloMessage {
+  type: 'hello';
+  symbols: string[];
+  quotes: IQuote[];
+}
+
+/** Server → client: the server could not handle a client message. */
+export interface IErrorMessage {
+  type: 'error';
+  message: string;
+}
+
+/** Any server → client message. */
+export type LiveMessage =
+  IQuotesMessage | IAlertMessage | IRiskMessage | IHelloMessage | IErrorMessage;
+
+/** Type of a server → client message. */
+export type LiveMessageType = LiveMessage['type'];
+
+/** Client → server: replace the subscription. */
+export interface ISubscribeMessage {
+  type: 'subscribe';
+  symbols: string[];
+}
