@@ -60,6 +60,18 @@ def _retry() -> Retry:
     return Retry(ExponentialBackoff(cap=0.2, base=0.02), 1)
 
 
+QUOTES_SEP = ', "quotes": '
+
+
+def split_quotes(raw: str) -> tuple[float, list[str], str]:
+    """A quotes batch as published by :meth:`Bus.publish_quotes` → ``(sent, symbols, quotes JSON text)``
+    without decoding the quotes themselves: a fan-out can forward 5,000 quotes (~1 MB) as they are, which
+    saves the ~25 ms a full ``json.loads`` costs."""
+    i = raw.index(QUOTES_SEP)
+    head = json.loads(raw[:i] + "}")
+    return float(head["sent"]), list(head["symbols"]), raw[i + len(QUOTES_SEP):-1]
+
+
 class Bus:
     """One connection pool to Redis (embedded or configured). Thread-safe (redis-py pools are)."""
 
@@ -168,7 +180,8 @@ class Bus:
     # ---- quotes ------------------------------------------------------------------------------
     def publish_quotes(self, quotes: Iterable[Quote]) -> int:
         """Store each quote (hash per symbol, expiring after ``quote_ttl_s``) and publish one batch message
-        ``{"sent": epoch ms, "quotes": [...]}`` on the quotes channel. Returns the number published."""
+        ``{"sent": epoch ms, "symbols": [...], "quotes": [...]}`` on the quotes channel (the layout
+        :func:`split_quotes` relies on). Returns the number published."""
         batch = list(quotes)
         if not batch:
             return 0
@@ -185,7 +198,8 @@ class Bus:
         self._call(store)
         # ``sent`` is stamped after the hashes are written, just before PUBLISH: latency from here on is
         # what a subscriber sees (the stamp is the quotes' publish time, not their fetch time)
-        payload = f'{{"sent": {time.time() * 1000.0!r}, "quotes": [{", ".join(parts)}]}}'
+        symbols = json.dumps([q.symbol for q in batch])
+        payload = f'{{"sent": {time.time() * 1000.0!r}, "symbols": {symbols}{QUOTES_SEP}[{", ".join(parts)}]}}'
         self._call(lambda c: c.publish(_channel("quotes"), payload))
         return len(batch)
 

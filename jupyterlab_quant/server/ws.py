@@ -3,9 +3,9 @@ browser (Watchlist and Risk panels, JupyterLab notifications).
 
 One ``LiveHub`` per server listens to the bus (a single Redis subscription, on the event loop — redis'
 asyncio client never blocks it) and fans messages out to the open sockets. A quotes batch goes to a socket
-as the bus delivered it when the socket watches every symbol in it (no re-encoding: 5,000 quotes is ~1 MB
-of JSON), else cut down to the socket's symbols. Authentication is the server's own (cookie or token,
-``ws_authenticated``); a socket is closed when its login session ends.
+as the bus delivered it when the socket watches every symbol in it (not even decoded: 5,000 quotes is ~1 MB
+of JSON, see ``bus.split_quotes``), else cut down to the socket's symbols. Authentication is the server's
+own (cookie or token, ``ws_authenticated``); a socket is closed when its login session ends.
 
 Client → server: ``{"type": "subscribe", "symbols": [...]}``. Server → client: ``hello`` (latest quotes of
 the subscription), ``quotes``, ``alert``, ``risk`` — shapes in ``server/models.py``.
@@ -25,6 +25,7 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import websocket
 
 from ..app import Services
+from ..bus import split_quotes
 from ..core.errors import InvalidInput, QuantError
 from ..core.types import normalize_symbol
 
@@ -60,18 +61,16 @@ class LiveHub:
 
     def _dispatch(self, channel: str, raw: str) -> None:
         if channel == "quotes":
-            data = json.loads(raw)
-            quotes = data.get("quotes", [])
-            batch = {q["symbol"] for q in quotes}
-            full = '{"type": "quotes", ' + raw.lstrip()[1:]  # the bus payload is {"sent":…, "quotes":[…]}
+            sent, symbols, quotes_text = split_quotes(raw)
+            batch = set(symbols)
+            full: str | None = None
             for sock in list(self.sockets):
-                if batch <= sock.symbols:
+                if batch <= sock.symbols:  # the usual case (a watchlist gets its own batch): no decoding
+                    full = full or f'{{"type": "quotes", "sent": {sent!r}, "quotes": {quotes_text}}}'
                     sock.send(full)
-                else:
-                    mine = [q for q in quotes if q["symbol"] in sock.symbols]
-                    if mine:
-                        sock.send(json.dumps({"type": "quotes", "sent": data.get("sent"), "quotes": mine},
-                                             ensure_ascii=False))
+                elif batch & sock.symbols:
+                    mine = [q for q in json.loads(quotes_text) if q["symbol"] in sock.symbols]
+                    sock.send(json.dumps({"type": "quotes", "sent": sent, "quotes": mine}, ensure_ascii=False))
         elif channel == "alerts":
             msg = '{"type": "alert", ' + raw.lstrip()[1:]  # {"alert": {...}}
             for sock in list(self.sockets):
