@@ -1,5 +1,5 @@
-"""IPython magics: ``%bars``, ``%%quantsql``, ``%quant_update`` and ``%%backtest`` — parse arguments, call the
-services, display the outcome (DataFrame, progress bar, report widget)."""
+"""IPython magics: ``%bars``, ``%quote``, ``%%quantsql``, ``%quant_update`` and ``%%backtest`` — parse arguments,
+call the services, display the outcome (DataFrame, progress bar, report widget)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,33 @@ class QuantMagics(Magics):
         except QuantError as exc:
             _show_error(exc)
             return None
+
+    @line_magic
+    def quote(self, line: str) -> Any:
+        """%quote 600519.SH 000001.SZ → DataFrame of the latest quotes (live from the bus; otherwise the last
+        stored close, whose ``time`` shows its date). Symbols may also be comma-separated."""
+        import pandas as pd
+
+        from .core.types import normalize_symbol
+
+        try:
+            syms = [normalize_symbol(s) for part in shlex.split(line) for s in part.split(",") if s.strip()]
+            if not syms:
+                raise QuantError("%quote: 请给出代码 (give at least one symbol)", "例如 %quote 600519.SH 000001.SZ")
+            quotes = default_services().latest_quotes(syms)
+        except QuantError as exc:
+            _show_error(exc)
+            return None
+        rows = []
+        for sym in syms:
+            q = quotes.get(sym)
+            if q is None:
+                continue
+            rows.append({"symbol": sym, "name": q.name, "price": q.price, "change": q.change,
+                         "pct": q.pct * 100, "preclose": q.preclose, "volume": q.volume, "time": q.time,
+                         "suspended": q.suspended})
+        return pd.DataFrame(rows, columns=["symbol", "name", "price", "change", "pct", "preclose", "volume", "time",
+                                           "suspended"])
 
     @line_magic
     def quant_update(self, line: str) -> Any:

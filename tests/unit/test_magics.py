@@ -31,6 +31,15 @@ def test_quantsql_binds_notebook_variables(ip) -> None:
     assert "000300.SH" in ip.user_ns["out"]["symbol"].tolist()
 
 
+def test_quote_magic_falls_back_to_the_last_close(ip) -> None:
+    df = ip.run_line_magic("quote", "600519.SH,000568 999999.SH")
+    assert df["symbol"].tolist() == ["600519.SH", "000568.SZ"]  # unknown symbols are left out
+    row = df.iloc[0]
+    assert row["price"] == 1500.0 and str(row["time"]).startswith("2025-04-07 15:00")
+    assert round(row["pct"], 2) == round((1500.0 / 1568.88 - 1) * 100, 2)
+    assert ip.run_line_magic("quote", "") is None
+
+
 def test_magic_errors_are_messages_not_tracebacks(ip, capsys) -> None:
     assert ip.run_line_magic("bars", "999999.SH") is None
     assert ip.run_line_magic("bars", "--adjust") is None
