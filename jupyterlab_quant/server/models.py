@@ -63,6 +63,8 @@ _STRATEGY_VERSION: dict[str, Any] = {
 _STRATEGY_NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 
 # Live monitoring (issue 6): a quote (core.live.Quote.to_dict) and an alert (core.live.Alert.to_dict).
+# A field the payload always has is required, except those still optional in src/models/live.ts (test fixtures
+# leave them out; the TS/schema drift test, src/__tests__/live-models.spec.ts, keeps both sides equal).
 _LOCAL_TS = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"}  # exchange time, no offset
 _QUOTE: dict[str, Any] = {
     "type": "object", "required": ["symbol", "price", "preclose", "time", "volume", "name"],
@@ -77,27 +79,37 @@ _ALERT: dict[str, Any] = {
                    "symbol": _OPT_STR, "value": _OPT_NUM, "threshold": _OPT_NUM},
 }
 _BILINGUAL = {"type": "object", "required": ["zh", "en"], "properties": {"zh": _STR, "en": _STR}}
+# RuleStatus.to_dict (POST /risk/check, WS "risk"); a rule's ``status`` is its status_dict() part.
 _RULE_STATUS: dict[str, Any] = {
-    "type": "object", "required": ["state", "value", "threshold", "message", "symbols", "checked_at"],
-    "properties": {"state": {"enum": ["ok", "breach", "error", "disabled", "no_data"]}, "value": _OPT_NUM,
+    "type": "object", "required": ["rule_id", "kind", "state", "value", "threshold", "message", "symbols"],
+    "properties": {"rule_id": {"type": "integer"}, "kind": _STR, "name": _STR,
+                   "scope": {"enum": ["account", "strategy", "market", "compliance"]},
+                   "state": {"enum": ["ok", "breach", "error", "disabled", "no_data"]}, "value": _OPT_NUM,
                    "threshold": _OPT_NUM, "message": _STR, "symbols": {"type": "array", "items": _STR},
-                   "checked_at": {"anyOf": [{"type": "null"}, _LOCAL_TS]}, "rule_id": {"type": "integer"},
-                   "kind": _STR, "name": _STR, "scope": _STR},
+                   "checked_at": {"anyOf": [{"type": "null"}, _LOCAL_TS]}},
 }
 _RULE: dict[str, Any] = {
     "type": "object", "required": ["id", "kind", "name", "scope", "params", "enabled", "strategy", "status"],
     "properties": {"id": {"type": "integer"}, "kind": _STR, "name": _STR,
-                   "scope": {"enum": ["account", "strategy", "market", "compliance"]},
+                   "scope": _RULE_STATUS["properties"]["scope"],
                    "params": {"type": "object"}, "enabled": {"type": "boolean"}, "strategy": _OPT_STR,
-                   "status": _RULE_STATUS},
+                   "status": {"type": "object",
+                              "required": ["state", "value", "threshold", "message", "symbols", "checked_at"],
+                              "properties": {k: _RULE_STATUS["properties"][k] for k in (
+                                  "state", "value", "threshold", "message", "symbols", "checked_at")}}},
 }
+# notify.log.Delivery.to_dict (GET /notify/log, POST /notify/channels/<name>/test).
 _DELIVERY: dict[str, Any] = {
-    "type": "object", "required": ["id", "channel", "status", "attempts", "error", "created", "sent"],
-    "properties": {"id": {"type": "integer"}, "alert_id": _OPT_STR, "channel": _STR,
-                   "status": {"enum": ["pending", "sent", "failed", "retrying", "suppressed", "digested", "quiet",
+    "type": "object",
+    "required": ["id", "alert_id", "channel", "status", "attempts", "error", "created", "sent", "title"],
+    "properties": {"id": {"type": "integer"}, "alert_id": _OPT_STR, "alert_key": _OPT_STR,
+                   "kind": {"enum": ["alert", "digest", "test"]}, "channel": _STR,
+                   "status": {"enum": ["pending", "sent", "retrying", "failed", "suppressed", "quiet", "digested",
                                        "deduped"]},
-                   "attempts": {"type": "integer"}, "error": _OPT_STR, "created": _STR, "sent": _OPT_STR,
-                   "title": _OPT_STR},
+                   "attempts": {"type": "integer"}, "error_code": _OPT_STR, "error": _OPT_STR, "created": _LOCAL_TS,
+                   "updated": _LOCAL_TS, "next_attempt": _OPT_STR, "sent": _OPT_STR, "title": _STR,
+                   "severity": {"enum": ["info", "warning", "critical", None]},
+                   "digest_id": {"type": ["integer", "null"]}},
 }
 _LIVE_SCHEMAS: dict[str, Any] = {
     "risk_rule_types": {
@@ -105,12 +117,15 @@ _LIVE_SCHEMAS: dict[str, Any] = {
         "description": "GET /v1/risk/rule-types: every rule and its parameters.",
         "properties": {"types": {"type": "array", "items": {
             "type": "object", "required": ["kind", "scope", "label", "description", "params"],
-            "properties": {"kind": _STR, "scope": _STR, "label": _BILINGUAL, "description": _BILINGUAL,
+            "properties": {"kind": _STR, "scope": _RULE_STATUS["properties"]["scope"], "label": _BILINGUAL,
+                           "description": _BILINGUAL, "severity": _ALERT["properties"]["severity"],
                            "params": {"type": "array", "items": {
                                "type": "object", "required": ["name", "type", "default", "label"],
                                "properties": {"name": _STR,
                                               "type": {"enum": ["number", "integer", "boolean", "string"]},
-                                              "min": _OPT_NUM, "max": _OPT_NUM, "unit": _STR,
+                                              "default": {"type": ["number", "boolean", "string", "null"]},
+                                              "min": _NUM, "max": _NUM,  # only when the parameter has one
+                                              "unit": {"enum": ["%", "CNY", "count", ""]},
                                               "label": _BILINGUAL}}}}}}},
     },
     "risk_rule": {**_RULE, "description": "POST /v1/risk/rules (201), GET/PATCH /v1/risk/rules/<id>."},
@@ -119,13 +134,27 @@ _LIVE_SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["checked_at", "statuses", "alerts"],
         "description": "POST /v1/risk/check: one pass on the latest quotes (bus, else the last stored close).",
         "properties": {"checked_at": _LOCAL_TS, "statuses": {"type": "array", "items": _RULE_STATUS},
-                       "alerts": {"type": "array", "items": _ALERT}, "breached": {"type": "boolean"}},
+                       "alerts": {"type": "array", "items": _ALERT}, "breached": {"type": "boolean"},
+                       "account": {  # AccountSnapshot.summary_dict()
+                           "type": "object",
+                           "required": ["name", "value", "cash", "market_value", "day_start_value",
+                                        "day_start_source", "peak_value", "peak_at", "stale"],
+                           "properties": {"name": _STR, "value": _OPT_NUM, "cash": _OPT_NUM,
+                                          "market_value": _OPT_NUM, "day_start_value": _OPT_NUM,
+                                          "day_start_source": {"enum": ["preclose", "day_state", "previous_check",
+                                                                        "first_check"]},
+                                          "peak_value": _OPT_NUM, "peak_at": _OPT_STR,
+                                          "stale": {"type": "array", "items": _STR}}}},
     },
     "risk_account": {
         "type": "object", "required": ["name", "cash", "value", "positions", "permissions"],
         "description": "GET /v1/risk/account: the account valued with the latest quotes (weights as fractions).",
-        "properties": {"name": _STR, "cash": _OPT_NUM, "value": _OPT_NUM,
-                       "permissions": {"type": "object", "required": ["chinext", "star"],
+        "properties": {"name": _STR, "cash": _OPT_NUM, "value": _OPT_NUM, "market_value": _OPT_NUM,
+                       "day_start_value": _OPT_NUM,
+                       "day_start_source": {"enum": ["preclose", "day_state", "previous_check", "first_check"]},
+                       "peak_value": _OPT_NUM, "peak_at": _OPT_STR, "stale": {"type": "array", "items": _STR},
+                       "as_of": _LOCAL_TS,
+                       "permissions": {"type": "object",
                                        "properties": {"chinext": {"type": "boolean"}, "star": {"type": "boolean"}}},
                        "positions": {"type": "array", "items": {
                            "type": "object",
@@ -133,15 +162,21 @@ _LIVE_SCHEMAS: dict[str, Any] = {
                                         "strategy"],
                            "properties": {"symbol": _STR, "name": _STR, "quantity": {"type": "integer"},
                                           "cost": _NUM, "price": _OPT_NUM, "value": _OPT_NUM, "weight": _OPT_NUM,
-                                          "pnl": _OPT_NUM, "strategy": _OPT_STR}}}},
+                                          "pnl": _OPT_NUM, "strategy": _OPT_STR, "pnl_ratio": _OPT_NUM,
+                                          "price_source": {"enum": ["live", "preclose", "last", "cost"]},
+                                          "opened": _DATE,
+                                          "board": {"enum": ["main", "chinext", "star", "bse", "b_share", "index",
+                                                             "etf", "futures"]},
+                                          "high": _OPT_NUM}}}},
     },
     "alerts": {
         "type": "object", "required": ["alerts"], "description": "GET /v1/alerts: newest first, with deliveries.",
         "properties": {"alerts": {"type": "array", "items": {
             **_ALERT, "required": [*_ALERT["required"], "deliveries"],
             "properties": {**_ALERT["properties"], "deliveries": {"type": "array", "items": {
-                "type": "object", "required": ["channel", "status"],
-                "properties": {"channel": _STR, "status": _STR, "error": _OPT_STR}}}}}}},
+                "type": "object", "required": ["channel", "status", "error"],
+                "properties": {"channel": _STR, "status": _DELIVERY["properties"]["status"], "error": _OPT_STR,
+                               "attempts": {"type": "integer"}, "sent": _OPT_STR}}}}}}},
     },
     "notify_channels": {
         "type": "object", "required": ["channels"],
@@ -152,10 +187,13 @@ _LIVE_SCHEMAS: dict[str, Any] = {
             "required": ["name", "label", "enabled", "configured", "rate_limit", "sent_today", "options",
                          "secret_fields", "secrets_set", "base_url"],
             "properties": {"name": _STR, "label": _BILINGUAL, "enabled": {"type": "boolean"},
-                           "configured": {"type": "boolean"}, "rate_limit": _STR,
-                           "sent_today": {"type": "integer"}, "options": {"type": "object"},
+                           "configured": {"type": "boolean"}, "missing": {"type": "array", "items": _STR},
+                           "rate_limit": _STR, "sent_today": {"type": "integer"}, "held": {"type": "integer"},
+                           "paused_until": _OPT_STR, "paused_reason": _OPT_STR, "options": {"type": "object"},
                            "secret_fields": {"type": "array", "items": _STR},
-                           "secrets_set": {"type": "array", "items": _STR}, "base_url": _STR}}}},
+                           "secrets_set": {"type": "array", "items": _STR},
+                           "secrets_env": {"type": "array", "items": _STR}, "secret_error": _OPT_STR,
+                           "base_url": _STR, "base_url_default": _STR}}}},
     },
     "notify_log": {
         "type": "object", "required": ["deliveries"], "description": "GET /v1/notify/log: the delivery log.",
@@ -176,20 +214,22 @@ _LIVE_SCHEMAS: dict[str, Any] = {
              "properties": {"type": {"const": "quotes"}, "sent": _NUM, "quotes": {"type": "array", "items": _QUOTE}}},
             {"type": "object", "required": ["type", "alert"],
              "properties": {"type": {"const": "alert"}, "alert": _ALERT}},
-            {"type": "object", "required": ["type", "statuses"],
-             "properties": {"type": {"const": "risk"}, "statuses": {"type": "array", "items": {"type": "object"}},
-                            "checked_at": _OPT_STR}},
+            {"type": "object", "required": ["type", "statuses", "checked_at"],
+             "properties": {"type": {"const": "risk"}, "statuses": {"type": "array", "items": _RULE_STATUS},
+                            "checked_at": _LOCAL_TS}},
             {"type": "object", "required": ["type", "message"],
              "properties": {"type": {"const": "error"}, "message": _STR}},
         ],
     },
     "scheduler_status": {
-        "type": "object", "required": ["running", "leader", "feed", "jobs"],
+        "type": "object", "required": ["running", "leader", "feed", "owner", "jobs"],
         "description": "GET /v1/scheduler: the live scheduler of this server (only the lock holder runs jobs).",
         "properties": {
             "running": {"type": "boolean"}, "leader": {"type": "boolean"}, "feed": _STR, "owner": _OPT_STR,
             "jobs": {"type": "array", "items": {
-                "type": "object", "required": ["id", "label", "runs", "failures", "last_error", "next_run"],
+                "type": "object",
+                "required": ["id", "label", "runs", "failures", "last_run", "last_ok", "last_error", "last_result",
+                             "seconds", "next_run"],
                 "properties": {"id": _STR, "label": _STR, "runs": {"type": "integer"},
                                "failures": {"type": "integer"}, "last_run": _OPT_STR, "last_ok": _OPT_STR,
                                "last_error": _OPT_STR, "last_result": _OPT_STR, "seconds": _NUM,

@@ -5,7 +5,13 @@
  * WebSocket.
  *
  * They mirror `jupyterlab_quant/core/live.py` (`Quote`, `Alert`) and the
- * issue 6 REST/WebSocket contract one to one.
+ * issue 6 REST/WebSocket contract one to one; the server's JSON Schemas
+ * (`server_extension/schema/`, from `jupyterlab_quant/server/models.py`) are
+ * checked against them by `__tests__/live-models.spec.ts`. A field the server
+ * always sends is required (possibly `null`); an optional field is one it
+ * sends only sometimes, or one marked "always sent" below: those are still
+ * optional because test fixtures (risk-logic, risk-panel, watchlist-table
+ * specs) leave them out.
  */
 
 /** A text the server gives in both languages. */
@@ -27,6 +33,7 @@ export interface IQuote {
   preclose: number | null;
   /** Exchange time `YYYY-MM-DDTHH:MM:SS` (Asia/Shanghai). */
   time: string;
+  /** Always sent, like `high`, `low` and `amount`. */
   open?: number | null;
   high?: number | null;
   low?: number | null;
@@ -56,26 +63,38 @@ export interface IAlert {
   message: string;
   /** Exchange time `YYYY-MM-DDTHH:MM:SS`. */
   time: string;
+  /** Always sent (null when not about one rule, symbol, value), like the next three. */
   rule_id?: number | null;
   symbol?: string | null;
   value?: number | null;
   threshold?: number | null;
 }
 
-/** Status of one delivery of an alert to one channel. */
+/** Status of one delivery of an alert to one channel (`notify/log.py` STATUSES). */
 export type DeliveryStatus =
-  'sent' | 'failed' | 'retrying' | 'suppressed' | 'digested' | 'quiet';
+  | 'pending'
+  | 'sent'
+  | 'retrying'
+  | 'failed'
+  | 'suppressed'
+  | 'quiet'
+  | 'digested'
+  | 'deduped';
 
 /** How an alert went out on one channel (`GET /alerts`). */
 export interface IAlertDelivery {
   channel: string;
   status: DeliveryStatus | string;
-  error?: string | null;
+  error: string | null;
+  /** Always sent, like `sent`. */
+  attempts?: number;
+  /** When it was sent, exchange time (null until sent). */
+  sent?: string | null;
 }
 
 /** An alert of `GET /alerts`, with its deliveries. */
 export interface IAlertRecord extends IAlert {
-  deliveries?: IAlertDelivery[];
+  deliveries: IAlertDelivery[];
 }
 
 /** `GET /alerts?limit=`. */
@@ -101,10 +120,13 @@ export type RuleParamValue = number | boolean | string | null;
 export interface IRuleParamDescriptor {
   name: string;
   type: RuleParamType | string;
-  default?: RuleParamValue;
-  min?: number | null;
-  max?: number | null;
-  unit?: RuleParamUnit | string | null;
+  /** null: the parameter is required. */
+  default: RuleParamValue;
+  /** Inclusive bounds, sent only when the parameter has them. */
+  min?: number;
+  max?: number;
+  /** Always sent ('' when unitless). */
+  unit?: RuleParamUnit | string;
   label: ILocalizedText;
 }
 
@@ -115,7 +137,7 @@ export interface IRuleType {
   label: ILocalizedText;
   description: ILocalizedText;
   params: IRuleParamDescriptor[];
-  /** Severity of the alerts the rule raises. */
+  /** Severity of the alerts the rule raises; always sent. */
   severity?: AlertSeverity | string;
 }
 
@@ -130,11 +152,12 @@ export type RuleState = 'ok' | 'breach' | 'error' | 'disabled' | 'no_data';
 /** Last status of a rule (inside a {@link IRiskRule}). */
 export interface IRuleStatusInfo {
   state: RuleState | string;
-  value?: number | null;
-  threshold?: number | null;
-  message?: string;
-  symbols?: string[];
-  checked_at?: string | null;
+  value: number | null;
+  threshold: number | null;
+  message: string;
+  symbols: string[];
+  /** Exchange time of the check; null before the first one. */
+  checked_at: string | null;
 }
 
 /** A stored risk rule (`GET /risk/rules`). */
@@ -145,8 +168,9 @@ export interface IRiskRule {
   scope: RuleScope | string;
   params: Record<string, RuleParamValue>;
   enabled: boolean;
-  strategy?: string | null;
-  status?: IRuleStatusInfo | null;
+  strategy: string | null;
+  /** Never null on the wire (`no_data` before the first check, `disabled` when off). */
+  status: IRuleStatusInfo | null;
 }
 
 /** `GET /risk/rules`. */
@@ -175,11 +199,33 @@ export interface IRuleStatus {
   rule_id: number;
   kind: string;
   state: RuleState | string;
-  value?: number | null;
-  threshold?: number | null;
-  message?: string;
-  symbols?: string[];
+  value: number | null;
+  threshold: number | null;
+  message: string;
+  symbols: string[];
+  /** Always sent, like `name` and `scope`. */
   checked_at?: string | null;
+  name?: string;
+  scope?: RuleScope | string;
+}
+
+/** Where the day-start value (日初市值) of the account comes from. */
+export type DayStartSource =
+  'preclose' | 'day_state' | 'previous_check' | 'first_check';
+
+/** The account summary of a check (`AccountSnapshot.summary_dict`). */
+export interface IRiskAccountSummary {
+  name: string;
+  /** Total value: cash + market value (null when not finite). */
+  value: number | null;
+  cash: number | null;
+  market_value: number | null;
+  day_start_value: number | null;
+  day_start_source: DayStartSource | string;
+  peak_value: number | null;
+  peak_at: string | null;
+  /** Positions not valued at a live price. */
+  stale: string[];
 }
 
 /** `POST /risk/check`: one pass over the latest quotes. */
@@ -187,32 +233,68 @@ export interface IRiskCheckResponse {
   checked_at: string;
   statuses: IRuleStatus[];
   alerts: IAlert[];
+  /** Some rule is in breach; always sent, like `account`. */
+  breached?: boolean;
+  account?: IRiskAccountSummary;
 }
+
+/** Which price valued a position: live, 前收盘, the last check's, or none (cost). */
+export type PriceSource = 'live' | 'preclose' | 'last' | 'cost';
+
+/** Board of a symbol (`core/types.py` Board). */
+export type Board =
+  'main' | 'chinext' | 'star' | 'bse' | 'b_share' | 'index' | 'etf' | 'futures';
 
 /** One holding of `GET /risk/account`. */
 export interface IAccountPosition {
   symbol: string;
-  name?: string | null;
+  /** Short name (简称); may be empty. */
+  name: string;
   quantity: number;
   /** Cost price (成本价). */
   cost: number;
-  price?: number | null;
-  value?: number | null;
+  price: number | null;
+  value: number | null;
   /** Fraction of the account value. */
-  weight?: number | null;
+  weight: number | null;
   /** Unrealised P&L in yuan (浮动盈亏). */
-  pnl?: number | null;
-  strategy?: string | null;
+  pnl: number | null;
+  strategy: string | null;
+  /** Unrealised P&L as a fraction of the cost; always sent, like the rest. */
+  pnl_ratio?: number | null;
+  price_source?: PriceSource | string;
+  /** Date the position was opened, `YYYY-MM-DD`. */
+  opened?: string | null;
+  board?: Board | string;
+  /** Highest price since opened (trailing stops). */
+  high?: number | null;
 }
 
-/** `GET /risk/account`: the user-maintained account. */
+/** Trading permissions: ChiNext (创业板), STAR (科创板); both always sent. */
+export interface IAccountPermissions {
+  chinext?: boolean;
+  star?: boolean;
+}
+
+/**
+ * `GET /risk/account`: the user-maintained account, valued: the
+ * {@link IRiskAccountSummary} fields plus `as_of`, `positions`, `permissions`.
+ */
 export interface IRiskAccount {
   name: string;
   cash: number;
   value: number;
   positions: IAccountPosition[];
-  /** Trading permissions: ChiNext (创业板), STAR (科创板). */
-  permissions: { chinext?: boolean; star?: boolean };
+  permissions: IAccountPermissions;
+  /** Always sent, like the rest of the summary. */
+  market_value?: number | null;
+  day_start_value?: number | null;
+  day_start_source?: DayStartSource | string;
+  peak_value?: number | null;
+  peak_at?: string | null;
+  stale?: string[];
+  /** Exchange time of the valuation. */
+  as_of?: string;
 }
 
 // ---- notification channels -------------------------------------------------------
@@ -227,14 +309,14 @@ export interface INotifyChannel {
   enabled: boolean;
   /** All required secrets/options are set. */
   configured: boolean;
-  /** What is missing before it can send (field names). */
+  /** What is missing before it can send (field names); always sent. */
   missing?: string[];
   /** Human readable rate limit, e.g. "20 条/分钟 (20 per minute)". */
   rate_limit: string;
   sent_today: number;
-  /** Alerts held back by the rate limit (sent later as a digest). */
+  /** Alerts held back by the rate limit (sent later as a digest); always sent. */
   held?: number;
-  /** Paused after failures until this time, and why. */
+  /** Paused after failures until this time, and why; always sent. */
   paused_until?: string | null;
   paused_reason?: string | null;
   /** Non-secret settings. */
@@ -243,12 +325,14 @@ export interface INotifyChannel {
   secret_fields: string[];
   /** Secret fields that have a value. */
   secrets_set: string[];
-  /** Secret fields set from environment variables. */
+  /** Secret fields set from environment variables; always sent, like the next. */
   secrets_env?: string[];
   /** Why the secrets cannot be read (e.g. the vault is locked). */
   secret_error?: string | null;
-  base_url?: string | null;
-  base_url_default?: string | null;
+  /** The channel's API address (its default when not overridden); never null on the wire. */
+  base_url: string | null;
+  /** Always sent. */
+  base_url_default?: string;
 }
 
 /** `GET /notify/channels`. */
@@ -269,17 +353,31 @@ export interface INotifyTestResult {
   error?: string | null;
 }
 
+/** What a delivery carried: one alert, a digest of held alerts, a test message. */
+export type DeliveryKind = 'alert' | 'digest' | 'test';
+
 /** One row of the delivery log (`GET /notify/log`). */
 export interface INotifyDelivery {
-  id: number | string;
-  alert_id: string;
+  id: number;
+  /** null for digests and test messages. */
+  alert_id: string | null;
   channel: string;
   status: DeliveryStatus | string;
   attempts: number;
-  error?: string | null;
+  error: string | null;
+  /** Exchange time `YYYY-MM-DDTHH:MM:SS`, like `updated`, `next_attempt`, `sent`. */
   created: string;
-  sent?: string | null;
+  sent: string | null;
   title: string;
+  /** Always sent, like every field below. */
+  alert_key?: string | null;
+  kind?: DeliveryKind | string;
+  error_code?: string | null;
+  updated?: string;
+  next_attempt?: string | null;
+  severity?: AlertSeverity | string | null;
+  /** The digest an alert went out in. */
+  digest_id?: number | null;
 }
 
 /** `GET /notify/log`. */
@@ -314,7 +412,7 @@ export interface IAlertMessage {
 export interface IRiskMessage {
   type: 'risk';
   statuses: IRuleStatus[];
-  checked_at?: string | null;
+  checked_at: string;
 }
 
 /** Server → client: snapshot on connect/subscribe. */
@@ -341,4 +439,35 @@ export type LiveMessageType = LiveMessage['type'];
 export interface ISubscribeMessage {
   type: 'subscribe';
   symbols: string[];
+}
+
+// ---- scheduler --------------------------------------------------------------------
+
+/**
+ * One job of the live scheduler. `last_run`/`last_ok` are exchange time
+ * `YYYY-MM-DDTHH:MM:SS`; `next_run` carries the UTC offset.
+ */
+export interface ISchedulerJob {
+  id: string;
+  label: string;
+  runs: number;
+  failures: number;
+  last_run: string | null;
+  last_ok: string | null;
+  last_error: string | null;
+  last_result: string | null;
+  /** Duration of the last run. */
+  seconds: number;
+  next_run: string | null;
+}
+
+/** `GET /scheduler`: the live scheduler of this server (only the lock holder runs jobs). */
+export interface ISchedulerStatus {
+  running: boolean;
+  leader: boolean;
+  /** Quote feed setting: off | auto | live | replay. */
+  feed: string;
+  /** Lock owner id of this process; null when no scheduler is configured. */
+  owner: string | null;
+  jobs: ISchedulerJob[];
 }
