@@ -59,6 +59,18 @@ class Quote:
         """Change against 前收盘 as a fraction (0.0123 = +1.23 %); NaN when unknown."""
         return self.change / self.preclose if not self.suspended and self.preclose > 0 else math.nan
 
+    # The compact row of a quotes batch on the bus and the WebSocket: the field names once per batch, then one
+    # list per quote (half the bytes of a list of objects, which is what 5,000 quotes every 3 s cost).
+    FIELDS = ("symbol", "price", "preclose", "time", "open", "high", "low", "volume", "amount", "name")
+
+    def to_row(self) -> list[Any]:
+        d = self.to_dict()
+        return [d[k] for k in self.FIELDS]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> Quote:
+        return cls.from_dict(dict(zip(cls.FIELDS, row, strict=True)))
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["time"] = self.time.isoformat(timespec="seconds")

@@ -8,7 +8,8 @@ of JSON, see ``bus.split_quotes``), else cut down to the socket's symbols. Authe
 own (cookie or token, ``ws_authenticated``); a socket is closed when its login session ends.
 
 Client → server: ``{"type": "subscribe", "symbols": [...]}``. Server → client: ``hello`` (latest quotes of
-the subscription), ``quotes``, ``alert``, ``risk`` — shapes in ``server/models.py``.
+the subscription, as objects), ``quotes`` (``{"sent", "fields", "rows"}``: field names once, one list per
+quote), ``alert``, ``risk`` — shapes in ``server/models.py``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import websocket
 
 from ..app import Services
-from ..bus import split_quotes
+from ..bus import FIELDS_JSON, split_quotes
 from ..core.errors import InvalidInput, QuantError
+from ..core.live import Quote
 from ..core.types import normalize_symbol
 
 log = logging.getLogger(__name__)
@@ -61,16 +63,18 @@ class LiveHub:
 
     def _dispatch(self, channel: str, raw: str) -> None:
         if channel == "quotes":
-            sent, symbols, quotes_text = split_quotes(raw)
+            sent, symbols, rows_text = split_quotes(raw)
             batch = set(symbols)
             full: str | None = None
             for sock in list(self.sockets):
                 if batch <= sock.symbols:  # the usual case (a watchlist gets its own batch): no decoding
-                    full = full or f'{{"type": "quotes", "sent": {sent!r}, "quotes": {quotes_text}}}'
+                    full = full or (f'{{"type": "quotes", "sent": {sent!r}, "fields": {FIELDS_JSON}, '
+                                    f'"rows": {rows_text}}}')
                     sock.send(full)
                 elif batch & sock.symbols:
-                    mine = [q for q in json.loads(quotes_text) if q["symbol"] in sock.symbols]
-                    sock.send(json.dumps({"type": "quotes", "sent": sent, "quotes": mine}, ensure_ascii=False))
+                    mine = [r for r in json.loads(rows_text) if r[0] in sock.symbols]
+                    sock.send(json.dumps({"type": "quotes", "sent": sent, "fields": list(Quote.FIELDS), "rows": mine},
+                                         ensure_ascii=False))
         elif channel == "alerts":
             msg = '{"type": "alert", ' + raw.lstrip()[1:]  # {"alert": {...}}
             for sock in list(self.sockets):

@@ -36,7 +36,8 @@ import {
   INotifyDelivery,
   INotifyLogResponse,
   IQuote,
-  IQuotesMessage,
+  IQuotesWireMessage,
+  QUOTE_FIELDS,
   IRiskAccount,
   IRiskAccountSummary,
   IRiskCheckResponse,
@@ -208,9 +209,18 @@ describe('live monitoring models follow server_extension/schema', () => {
     const quotes = wsBranch('quotes');
     expectSameFields(
       quotes,
-      fieldsOf<IQuotesMessage>()(['type', 'sent', 'quotes'], [])
+      fieldsOf<IQuotesWireMessage>()(['type', 'sent', 'fields', 'rows'], [])
     );
-    expectQuoteList(quotes);
+    // the row order is the schema's `fields` constant, and every quote field is in it
+    expect(
+      (sub(quotes, 'properties', 'fields') as { const?: unknown }).const
+    ).toEqual([...QUOTE_FIELDS]);
+    expect([...QUOTE_FIELDS].sort()).toEqual(
+      Object.keys(
+        (sub(hello, 'properties', 'quotes', 'items') as ISchemaObject)
+          .properties ?? {}
+      ).sort()
+    );
   });
 
   it('ws_message alert, risk and error', () => {

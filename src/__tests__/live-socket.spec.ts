@@ -17,6 +17,7 @@ import {
   liveSocketUrl
 } from '../live';
 import type { IAlert } from '../models/live';
+import { QUOTE_FIELDS } from '../models/live';
 
 /** A WebSocket double: records sends, the test drives open/message/close. */
 class FakeWebSocket {
@@ -266,22 +267,54 @@ describe('LiveSocket', () => {
     expect(hello).toHaveBeenCalledTimes(1);
     expect(socket.latest.get('600519.SH')?.price).toBe(1500);
 
+    // on the wire: field names once, one row per quote (Quote.FIELDS order)
     ws.receive({
       type: 'quotes',
       sent: 1764037203000.5,
-      quotes: [{ ...quote, price: 1501 }]
+      fields: [...QUOTE_FIELDS],
+      rows: [
+        [
+          '600519.SH',
+          1501,
+          1480,
+          '2026-11-25T10:00:06',
+          1490,
+          1502,
+          1489,
+          200,
+          3e5,
+          '贵州茅台'
+        ]
+      ]
     });
     expect(quotes).toHaveBeenCalledTimes(1);
     const [message, receivedAt] = quotes.mock.calls[0];
     expect(message.sent).toBe(1764037203000.5);
     expect(typeof receivedAt).toBe('number');
     expect(socket.latest.get('600519.SH')?.price).toBe(1501);
+    expect(message.quotes[0]).toEqual({
+      symbol: '600519.SH',
+      price: 1501,
+      preclose: 1480,
+      time: '2026-11-25T10:00:06',
+      open: 1490,
+      high: 1502,
+      low: 1489,
+      volume: 200,
+      amount: 3e5,
+      name: '贵州茅台'
+    });
 
     ws.receive({ type: 'risk', statuses: [] });
     expect(risk).toHaveBeenCalledTimes(1);
 
     off();
-    ws.receive({ type: 'quotes', sent: 1, quotes: [] });
+    ws.receive({
+      type: 'quotes',
+      sent: 1,
+      fields: [...QUOTE_FIELDS],
+      rows: []
+    });
     expect(quotes).toHaveBeenCalledTimes(1);
     socket.dispose();
   });

@@ -28,6 +28,7 @@ import type {
   LiveMessage,
   LiveMessageType
 } from '../models/live';
+import { QUOTE_FIELDS, quotesFromRows } from '../models/live';
 
 /**
  * State of the connection.
@@ -311,7 +312,15 @@ export class LiveSocket {
     const receivedAt = performance.now();
     let message: LiveMessage;
     try {
-      message = JSON.parse(String(event.data)) as LiveMessage;
+      const parsed = JSON.parse(String(event.data));
+      message =
+        parsed && parsed.type === 'quotes' && Array.isArray(parsed.rows)
+          ? {
+              type: 'quotes',
+              sent: parsed.sent,
+              quotes: quotesFromRows(parsed.fields ?? QUOTE_FIELDS, parsed.rows)
+            }
+          : (parsed as LiveMessage);
     } catch {
       console.warn('jupyterlab-quant: a live message is not JSON; ignored.');
       return;

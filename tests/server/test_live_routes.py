@@ -78,8 +78,11 @@ async def test_live_socket_quotes_alerts_and_filtering(jp_ws_fetch, jp_server_co
             continue
     assert got is not None
     jsonschema.validate(got, SCHEMAS["ws_message"])
-    assert {q["symbol"] for q in got["quotes"]} == {"600519.SH", "000001.SZ"}  # 300750 not subscribed
-    assert next(q for q in got["quotes"] if q["symbol"] == "000001.SZ")["price"] is None  # suspended
+    quotes = [Quote.from_row(r) for r in got["rows"]]
+    assert got["fields"] == list(Quote.FIELDS)
+    assert {q.symbol for q in quotes} == {"600519.SH", "000001.SZ"}  # 300750 not subscribed
+    assert next(q for q in quotes if q.symbol == "000001.SZ").suspended  # NaN price → null on the wire
+    assert next(q for q in quotes if q.symbol == "600519.SH").price == 1710.0
     assert got["sent"] > 0
 
     alert = Alert("drawdown:default", "drawdown", Severity.CRITICAL, "回撤超限", "详情", T, value=12.3, threshold=10.0)
