@@ -237,5 +237,53 @@ class RuleType:
         return Finding("no_data", f"{where}没有持仓 (no positions to check)")
 
 
+class PositionThresholdRule(RuleType):
+    """A rule judged holding by holding: each position's measure (a percent) at or above the rule's limit is
+    a breach; otherwise one "ok" naming the holding closest to the limit. Subclasses give the measure and
+    the words (stop loss, take profit, trailing stop)."""
+
+    limit_param: ClassVar[str]
+    skip_reason: ClassVar[str] = "无价格或成本不为正"
+
+    def measure(self, p: PositionValue) -> float | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def breach_texts(self, p: PositionValue, value: float, limit: float) -> tuple[str, str]:  # pragma: no cover
+        raise NotImplementedError
+
+    def ok_text(self, checked: int, label: str, value: float, limit: float) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+    def evaluate(self, ctx: RuleContext, rule: Rule) -> list[Finding]:
+        limit = float(rule.params[self.limit_param])
+        held = ctx.positions(rule.strategy)
+        if not held:
+            return [self.none_held(rule.strategy)]
+        out: list[Finding] = []
+        top: tuple[float, str] | None = None
+        skipped = []
+        for p in held:
+            value = self.measure(p)
+            if value is None:
+                skipped.append(p.symbol)
+                continue
+            if top is None or value > top[0]:
+                top = (value, label_of(p))
+            if value >= limit:
+                title, message = self.breach_texts(p, value, limit)
+                out.append(self.breach(title, message, value, limit, symbol=p.symbol))
+        if out:
+            return sorted(out, key=lambda f: -(f.value or 0))
+        skip = f"；{len(skipped)} 只{self.skip_reason}，未检查：{'、'.join(skipped[:5])}" if skipped else ""
+        if top is None:
+            return [self.no_data(f"没有可检查的持仓{skip}", limit)]
+        return [self.ok(self.ok_text(len(held) - len(skipped), top[1], top[0], limit) + skip, top[0], limit)]
+
+
+def stale_note(p: PositionValue) -> str:
+    """"（…）" saying which price valued a position whose quote is not live, else nothing."""
+    return f"（{p.price_note()}）" if p.stale else ""
+
+
 def percent_param(name: str, default: float | None, zh: str, en: str, hi: float = 100.0) -> Param:
     return Param(name, "number", default, {"zh": zh, "en": en}, min=0.0, max=hi, unit="%")

@@ -5,11 +5,11 @@ Positions without a positive cost (摊薄成本 can be ≤ 0) or without any pri
 from __future__ import annotations
 
 from ...core.live import Severity
-from ..model import Finding, Rule
-from .base import RuleContext, RuleType, label_of, pct, percent_param, price, text
+from ..account import PositionValue
+from .base import PositionThresholdRule, label_of, pct, percent_param, price, stale_note, text
 
 
-class StopLoss(RuleType):
+class StopLoss(PositionThresholdRule):
     kind = "stop_loss"
     scope = "strategy"
     label = text("止损", "Stop loss")
@@ -18,38 +18,19 @@ class StopLoss(RuleType):
                        "optionally only for positions tagged with a strategy.")
     params = (percent_param("loss_pct", 8.0, "止损线（较成本下跌）", "Loss from cost"),)
     severity = Severity.CRITICAL
+    limit_param = "loss_pct"
 
-    def evaluate(self, ctx: RuleContext, rule: Rule) -> list[Finding]:
-        limit = float(rule.params["loss_pct"])
-        held = ctx.positions(rule.strategy)
-        if not held:
-            return [self.none_held(rule.strategy)]
-        out: list[Finding] = []
-        worst: tuple[float, str] | None = None
-        skipped = []
-        for p in held:
-            gain = p.pnl_pct
-            if gain is None or p.price is None:
-                skipped.append(p.symbol)
-                continue
-            loss = -gain
-            if worst is None or loss > worst[0]:
-                worst = (loss, label_of(p))
-            if loss >= limit:
-                note = f"（{p.price_note()}）" if p.stale else ""
-                out.append(self.breach(
-                    f"止损触发：{label_of(p)} 亏损 {pct(loss)}，止损线 {pct(limit)}",
-                    f"{label_of(p)} 成本 {price(p.cost)}，现价 {price(p.price)}{note}，较成本下跌 {pct(loss)}，"
-                    f"达到止损线 {pct(limit)}（止损价 {price(p.cost * (1 - limit / 100))}）。",
-                    loss, limit, symbol=p.symbol))
-        if out:
-            return sorted(out, key=lambda f: -(f.value or 0))
-        skip = f"；{len(skipped)} 只无价格或成本不为正，未检查：{'、'.join(skipped[:5])}" if skipped else ""
-        if worst is None:
-            return [self.no_data(f"没有可检查的持仓{skip}", limit)]
-        return [self.ok(f"{len(held) - len(skipped)} 只持仓均未触及止损线 {pct(limit)}；"
-                        f"{worst[1]} {'亏损' if worst[0] > 0 else '盈利'} {pct(abs(worst[0]))}{skip}",
-                        worst[0], limit)]
+    def measure(self, p: PositionValue) -> float | None:
+        return None if p.pnl_pct is None or p.price is None else -p.pnl_pct
+
+    def breach_texts(self, p: PositionValue, value: float, limit: float) -> tuple[str, str]:
+        return (f"止损触发：{label_of(p)} 亏损 {pct(value)}，止损线 {pct(limit)}",
+                f"{label_of(p)} 成本 {price(p.cost)}，现价 {price(p.price)}{stale_note(p)}，较成本下跌 {pct(value)}，"
+                f"达到止损线 {pct(limit)}（止损价 {price(p.cost * (1 - limit / 100))}）。")
+
+    def ok_text(self, checked: int, label: str, value: float, limit: float) -> str:
+        return (f"{checked} 只持仓均未触及止损线 {pct(limit)}；"
+                f"{label} {'亏损' if value > 0 else '盈利'} {pct(abs(value))}")
 
 
 RULE = StopLoss()

@@ -3,11 +3,11 @@ signal the user asked for, not a danger."""
 
 from __future__ import annotations
 
-from ..model import Finding, Rule
-from .base import RuleContext, RuleType, label_of, pct, percent_param, price, text
+from ..account import PositionValue
+from .base import PositionThresholdRule, label_of, pct, percent_param, price, stale_note, text
 
 
-class TakeProfit(RuleType):
+class TakeProfit(PositionThresholdRule):
     kind = "take_profit"
     scope = "strategy"
     label = text("止盈", "Take profit")
@@ -15,35 +15,18 @@ class TakeProfit(RuleType):
                        "Alert when a holding is up by the threshold or more from its cost price; "
                        "optionally only for positions tagged with a strategy.")
     params = (percent_param("gain_pct", 20.0, "止盈线（较成本上涨）", "Gain from cost", hi=10000.0),)
+    limit_param = "gain_pct"
 
-    def evaluate(self, ctx: RuleContext, rule: Rule) -> list[Finding]:
-        limit = float(rule.params["gain_pct"])
-        held = ctx.positions(rule.strategy)
-        if not held:
-            return [self.none_held(rule.strategy)]
-        out: list[Finding] = []
-        best: tuple[float, str] | None = None
-        skipped = []
-        for p in held:
-            gain = p.pnl_pct
-            if gain is None or p.price is None:
-                skipped.append(p.symbol)
-                continue
-            if best is None or gain > best[0]:
-                best = (gain, label_of(p))
-            if gain >= limit:
-                note = f"（{p.price_note()}）" if p.stale else ""
-                out.append(self.breach(
-                    f"止盈触发：{label_of(p)} 盈利 {pct(gain)}，止盈线 {pct(limit)}",
-                    f"{label_of(p)} 成本 {price(p.cost)}，现价 {price(p.price)}{note}，较成本上涨 {pct(gain)}，"
-                    f"达到止盈线 {pct(limit)}。", gain, limit, symbol=p.symbol))
-        if out:
-            return sorted(out, key=lambda f: -(f.value or 0))
-        skip = f"；{len(skipped)} 只无价格或成本不为正，未检查：{'、'.join(skipped[:5])}" if skipped else ""
-        if best is None:
-            return [self.no_data(f"没有可检查的持仓{skip}", limit)]
-        return [self.ok(f"{len(held) - len(skipped)} 只持仓均未达到止盈线 {pct(limit)}；"
-                        f"最高 {best[1]} {pct(best[0])}{skip}", best[0], limit)]
+    def measure(self, p: PositionValue) -> float | None:
+        return None if p.pnl_pct is None or p.price is None else p.pnl_pct
+
+    def breach_texts(self, p: PositionValue, value: float, limit: float) -> tuple[str, str]:
+        return (f"止盈触发：{label_of(p)} 盈利 {pct(value)}，止盈线 {pct(limit)}",
+                f"{label_of(p)} 成本 {price(p.cost)}，现价 {price(p.price)}{stale_note(p)}，较成本上涨 {pct(value)}，"
+                f"达到止盈线 {pct(limit)}。")
+
+    def ok_text(self, checked: int, label: str, value: float, limit: float) -> str:
+        return f"{checked} 只持仓均未达到止盈线 {pct(limit)}；最高 {label} {pct(value)}"
 
 
 RULE = TakeProfit()
