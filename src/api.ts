@@ -95,6 +95,22 @@ export function buildQuery(params: QueryParams = {}): string {
   return URLExt.objectToQueryString(query);
 }
 
+/**
+ * URL of a Voila dashboard served by this Jupyter server
+ * (`/jupyterlab-quant/dashboards/<name>`), e.g. the tearsheet of a backtest
+ * with `{ report: jobId }`. It opens in a browser tab with the lab's login.
+ */
+export function dashboardUrl(
+  name: 'monitor' | 'tearsheet' | 'data_health',
+  params: QueryParams = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  return (
+    URLExt.join(settings.baseUrl, API_NAMESPACE, 'dashboards', name) +
+    buildQuery(params)
+  );
+}
+
 /** Turn a non-ok response into a `QuantApiError`, keeping the server's words. */
 export async function errorFromResponse(
   response: Response

@@ -198,6 +198,9 @@ export const ZH_CN: Readonly<Record<string, string>> = {
   Cancel: '取消',
   'Cancelling…': '取消中…',
   'Open report': '打开报告',
+  Tearsheet: '平板报告',
+  'Open the tablet tearsheet (Voila) in a new tab':
+    '在新标签页打开平板版回测报告（Voila 看板）',
   'Inline strategy': '内联策略',
   Submitted: '提交时间',
   '%1 s': '%1 秒',

@@ -1070,9 +1070,9 @@ def build_parser() -> argparse.ArgumentParser:
     pf.set_defaults(func=cmd_profiles)
     _add_strategy_vault_commands(sub)
     _add_audit_backup_commands(sub)
-    from . import live, notify, risk
+    from . import dashboards, live, notify, risk
 
-    for module in (risk, notify, live):
+    for module in (risk, notify, live, dashboards):
         module.register(sub)
     return p
 

@@ -90,7 +90,8 @@ class Message:
         return f"jlq-{raw}"[:32]
 
     @classmethod
-    def from_alert(cls, alert: Alert) -> Message:
+    def from_alert(cls, alert: Alert, link: str | None = None) -> Message:
+        """``link``: the monitor dashboard's URL (setting ``dashboard_url``), appended so the alert opens it."""
         lines = [f"**规则 rule**: {alert.rule}" + (f" (#{alert.rule_id})" if alert.rule_id is not None else "")]
         if alert.symbol:
             lines.append(f"**标的 symbol**: {alert.symbol}")
@@ -99,9 +100,12 @@ class Message:
         if alert.message:
             lines.append(alert.message)
         text_lines = [ln.replace("**", "") for ln in lines]
+        if link:
+            lines.append(f"[打开监控看板 open the monitor]({link})")
+            text_lines.append(f"监控看板 monitor: {link}")
         fields = {"title": alert.title, "message": alert.message or alert.title, "rule": alert.rule,
                   "symbol": alert.symbol or "", "value": alert.value, "threshold": alert.threshold,
-                  "time": alert.time, "severity": alert.severity.value, "count": 1}
+                  "time": alert.time, "severity": alert.severity.value, "count": 1, "url": link or ""}
         return cls(title=alert.title, body="\n".join(lines), text="\n".join(text_lines), severity=alert.severity,
                    kind="alert", alert_ids=(alert.id,), time=alert.time, ref=alert.id, fields=fields)
 

@@ -47,7 +47,7 @@ from .base import (
     message_from_json,
     message_to_json,
 )
-from .config import RANGES, ConfigFile, QuietHours, check_number, parse_quiet_hours
+from .config import RANGES, ConfigFile, QuietHours, check_dashboard_url, check_number, parse_quiet_hours
 from .log import STATUSES, Delivery, DeliveryLog, day_start, from_ts, iso, to_ts
 from .secrets import secret_name
 
@@ -186,7 +186,7 @@ class NotificationCenter:
             DeliveryLog.add_alert(con, alert, now)
             for name in names:
                 plans.append(self._plan(con, cfg, name, alert, notifiers[name], quiet, window, now_dt, now))
-        message = Message.from_alert(alert)
+        message = Message.from_alert(alert, cfg.get("dashboard_url"))
         out = []
         for plan in plans:
             if plan.notifier is not None and plan.limit is not None:
@@ -337,7 +337,7 @@ class NotificationCenter:
     def _message_of(self, con: Any, d: Delivery) -> Message | None:
         if d.kind == "alert" and d.alert_id:
             alert = DeliveryLog.alert(con, d.alert_id)
-            return Message.from_alert(alert) if alert else None
+            return Message.from_alert(alert, self.config.load().get("dashboard_url")) if alert else None
         payload = DeliveryLog.payload(con, d.id)
         return message_from_json(payload) if payload else None
 
@@ -577,7 +577,8 @@ class NotificationCenter:
         return {k: v for k, v in cfg.items() if k not in ("channels", "format")}
 
     def configure_global(self, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Change global settings by dotted name: ``quiet_hours`` ("22:00-07:30" or None), ``dedupe_window_s``,
+        """Change global settings by dotted name: ``quiet_hours`` ("22:00-07:30" or None), ``dashboard_url``
+        (the monitor dashboard's http(s) URL linked from alerts, or None), ``dedupe_window_s``,
         ``digest.delay_s``, ``digest.top``, ``retry.max_attempts``, ``retry.base_s``, ``retry.max_s``,
         ``retry.inline_attempts``, ``timeout.connect``, ``timeout.read``."""
         cfg = self.config.load()
@@ -586,13 +587,15 @@ class NotificationCenter:
             if key == "quiet_hours":
                 q = parse_quiet_hours(value)
                 cfg["quiet_hours"] = str(q) if q else None
+            elif key == "dashboard_url":
+                cfg["dashboard_url"] = check_dashboard_url(value)
             elif path in RANGES:
                 section = cfg
                 for p in path[:-1]:
                     section = section[p]
                 section[path[-1]] = check_number(path, value)
             else:
-                allowed = ", ".join(["quiet_hours", *(".".join(p) for p in RANGES)])
+                allowed = ", ".join(["quiet_hours", "dashboard_url", *(".".join(p) for p in RANGES)])
                 raise InvalidInput(f"未知的通知设置 (unknown notify setting): {key!r}", f"可用 (settings): {allowed}")
         self.config.save(cfg)
         self._invalidate()

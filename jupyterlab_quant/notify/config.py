@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..core.errors import InvalidInput
 
@@ -24,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "format": FORMAT,
     "dedupe_window_s": 1800,
     "quiet_hours": None,                      # "22:00-07:30": non-critical alerts held for a digest
+    "dashboard_url": None,                    # the monitor dashboard as the phone reaches it: linked from alerts
     "digest": {"delay_s": 60, "top": 10},     # first held alert waits delay_s so a storm lands in one digest
     "retry": {"max_attempts": 5, "base_s": 30, "max_s": 900, "inline_attempts": 2},
     "timeout": {"connect": 3.05, "read": 5.0},    # WeChat APIs answer in well under a second
@@ -98,6 +100,18 @@ def check_number(path: tuple[str, ...], value: Any) -> float | int:
         raise InvalidInput(f"设置 {name} 的值无效 (bad value for {name}): {value!r}",
                            f"应为 {'整数' if integer else '数字'} {lo:g} … {hi:g}")
     return int(num) if integer else num
+
+
+def check_dashboard_url(value: Any) -> str | None:
+    """The monitor dashboard link of alerts: an http(s) URL without spaces, or None/"" to remove it."""
+    if value is None or value == "":
+        return None
+    url = str(value).strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url) or len(url) > 500:
+        raise InvalidInput(f"看板地址无效 (bad dashboard_url): {value!r}",
+                           "例如 https://192.168.1.5:8866/voila/render/monitor.ipynb（平板能打开的地址）")
+    return url
 
 
 class ConfigFile:

@@ -310,8 +310,9 @@ class WeChatTemplate(_WeChatApi):
     def payload(self, m: Message) -> dict[str, object]:
         body: dict[str, object] = {"touser": self.touser, "template_id": self.template_id,
                                    "client_msg_id": m.client_msg_id, "data": build_data(self.fields, m)}
-        if self.url:
-            body["url"] = self.url
+        url = self.url or m.fields.get("url")   # the channel's own link wins over the monitor dashboard's
+        if url:
+            body["url"] = url
         if self.miniprogram:
             body["miniprogram"] = self.miniprogram
         return body

@@ -1,4 +1,4 @@
-"""The one routes table of the REST API, all under ``/jupyterlab-quant/v1/``."""
+"""The one routes table: the REST API under ``/jupyterlab-quant/v1/`` and the dashboards (Voila pages)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .backtest_handlers import (
     ProfilesHandler,
     StrategiesHandler,
 )
+from .dashboards import DashboardHandler
 from .handlers import BarsHandler, CheckHandler, SourcesHandler, StatusHandler, SymbolsHandler, UpdateHandler
 from .live_handlers import (
     AccountHandler,
@@ -68,4 +69,6 @@ ROUTES = [
     (rf"/{PREFIX}/watchlist", WatchlistHandler),
     (rf"/{PREFIX}/scheduler", SchedulerHandler),
     (rf"/{PREFIX}/ws", LiveSocketHandler),
+    # Voila pages (HTML, not JSON): the gallery's dashboards rendered by the lab's server
+    (r"/jupyterlab-quant/dashboards/([a-z_]{1,40})", DashboardHandler),
 ]

@@ -1,4 +1,11 @@
-import { buildQuery, errorFromResponse, QuantApiError } from '../api';
+import { ServerConnection } from '@jupyterlab/services';
+
+import {
+  buildQuery,
+  dashboardUrl,
+  errorFromResponse,
+  QuantApiError
+} from '../api';
 
 function jsonResponse(status: number, body: unknown): Response {
   return {
@@ -19,6 +26,26 @@ describe('buildQuery', () => {
 
   it('encodes Chinese text', () => {
     expect(buildQuery({ q: '茅台' })).toBe(`?q=${encodeURIComponent('茅台')}`);
+  });
+});
+
+describe('dashboardUrl', () => {
+  it('points at the dashboards route under the server base URL', () => {
+    const settings = ServerConnection.makeSettings({
+      baseUrl: 'http://localhost:8888/user/me/'
+    });
+    expect(
+      dashboardUrl(
+        'tearsheet',
+        { report: '0123456789ab', lang: 'zh' },
+        settings
+      )
+    ).toBe(
+      'http://localhost:8888/user/me/jupyterlab-quant/dashboards/tearsheet?report=0123456789ab&lang=zh'
+    );
+    expect(dashboardUrl('monitor', {}, settings)).toBe(
+      'http://localhost:8888/user/me/jupyterlab-quant/dashboards/monitor'
+    );
   });
 });
 

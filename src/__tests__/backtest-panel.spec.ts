@@ -258,6 +258,18 @@ describe('JobList', () => {
     expect(open.textContent).toBe('打开报告');
     React.act(() => open.click());
     expect(on.onOpenReport).toHaveBeenCalledWith(ALL_STATUSES[2]);
+    const tearsheet = byTestId<HTMLAnchorElement>(
+      'quant-backtest-tearsheet',
+      done
+    );
+    expect(tearsheet.textContent).toBe('平板报告');
+    expect(tearsheet.target).toBe('_blank');
+    expect(tearsheet.getAttribute('href')).toContain(
+      `jupyterlab-quant/dashboards/tearsheet?report=${ALL_STATUSES[2].id}&lang=zh`
+    );
+    expect(
+      queued.querySelector('[data-testid="quant-backtest-tearsheet"]')
+    ).toBeNull();
 
     // failed: message, hint, expandable traceback
     const error = byTestId('quant-backtest-job-error', failed);

@@ -1,5 +1,5 @@
 """`pip wheel .` from a clean copy of the tracked sources builds the labextension from scratch and
-packs the server auto-enable config and the embedded sample."""
+packs the server auto-enable config, the embedded sample and the Voila dashboards."""
 
 from __future__ import annotations
 
@@ -39,3 +39,6 @@ def test_wheel_builds_labextension_from_scratch(tmp_path: Path) -> None:
     assert data + "etc/jupyter/jupyter_server_config.d/jupyterlab_quant.json" in names
     assert "jupyterlab_quant/sample_data/stock_1d.parquet" in names
     assert "jupyterlab_quant/_version.py" in names
+    # the Voila dashboards travel with the package (widgets/gallery.py finds them there when installed)
+    for name in ("gallery.yaml", "monitor.ipynb", "tearsheet.ipynb", "data_health.ipynb"):
+        assert f"jupyterlab_quant/dashboards/{name}" in names

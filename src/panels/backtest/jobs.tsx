@@ -4,6 +4,7 @@
  */
 import * as React from 'react';
 
+import { dashboardUrl } from '../../api';
 import { formatTimestamp } from '../../health';
 import type { ITrans } from '../../i18n';
 import type { IBacktestJob } from '../../models';
@@ -194,6 +195,21 @@ export function JobItem(
             >
               {trans.__('Open report')}
             </button>
+          )}
+          {job.status === 'done' && (
+            <a
+              className="jp-mod-styled jp-QuantBacktest-action"
+              data-testid="quant-backtest-tearsheet"
+              href={dashboardUrl('tearsheet', {
+                report: job.id,
+                lang: trans.language
+              })}
+              target="_blank"
+              rel="noopener noreferrer"
+              title={trans.__('Open the tablet tearsheet (Voila) in a new tab')}
+            >
+              {trans.__('Tearsheet')}
+            </a>
           )}
         </span>
       </div>

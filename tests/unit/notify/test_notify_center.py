@@ -370,6 +370,27 @@ def test_settings_round_trip_and_are_shared_between_instances(make_center: Calla
     assert a.configure_global({"quiet_hours": "off"})["quiet_hours"] is None
 
 
+def test_alerts_link_the_monitor_dashboard_when_its_url_is_set(center: NotificationCenter, fake: FakeWeChat,
+                                                              clock: Clock) -> None:
+    url = "https://192.168.1.5:8866/voila/render/monitor.ipynb"
+    with pytest.raises(InvalidInput) as e:
+        center.configure_global({"dashboard_url": "javascript:alert(1)"})
+    assert "dashboard_url" in e.value.message and center.settings()["dashboard_url"] is None
+    assert center.configure_global({"dashboard_url": url})["dashboard_url"] == url
+    enable(center, fake, "wecom")
+    enable(center, fake, "wechat_template")
+    center.submit(drawdown(clock))
+    (wecom,) = fake.messages("wecom")
+    assert f"[打开监控看板 open the monitor]({url})" in wecom["markdown"]["content"]
+    (template,) = fake.messages("template")
+    assert template["url"] == url                           # the template card opens the dashboard
+    assert center.configure_global({"dashboard_url": ""})["dashboard_url"] is None
+    clock.advance(3600)
+    center.submit(drawdown(clock))
+    assert "monitor" not in fake.messages("wecom")[-1]["markdown"]["content"]
+    fake.assert_clean()
+
+
 def test_secrets_never_reach_the_log_or_the_config(center: NotificationCenter, fake: FakeWeChat, clock: Clock,
                                                    home: Path) -> None:
     for name in ("wecom", "serverchan", "pushplus", "wechat_template", "wechat_subscribe"):
