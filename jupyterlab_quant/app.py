@@ -24,6 +24,16 @@ if TYPE_CHECKING:
     from .vault.strategies import StrategyVault
 
 
+@dataclass(frozen=True)
+class QuoteLookup:
+    """Quotes of :meth:`Services.quote_lookup`: ``live`` = symbols quoted by the bus; ``bus_error`` is set
+    when the bus did not answer (every quote is then a stored close)."""
+
+    quotes: dict[str, Quote]
+    live: frozenset[str]
+    bus_error: Exception | None = None
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -140,17 +150,25 @@ class Services:
     def latest_quotes(self, symbols: list[str]) -> dict[str, Quote]:
         """Live quotes from the bus; symbols without one (no feed running, expired) fall back to the store's
         last daily close, dated that day so callers can see it is not live."""
+        return self.quote_lookup(symbols).quotes
+
+    def quote_lookup(self, symbols: list[str]) -> QuoteLookup:
+        """:meth:`latest_quotes` keeping apart which quotes are live and why the bus did not answer."""
         from .core.errors import QuantError
 
-        out: dict[str, Quote] = {}
+        live: dict[str, Quote] = {}
+        bus_error: Exception | None = None
         try:
-            out = self.bus.latest(symbols)
-        except QuantError:  # no Redis: the store's closes still let a risk check run
-            out = {}
+            live = self.bus.latest(symbols) if symbols else {}
+            if not symbols:
+                self.bus.ping()
+        except QuantError as exc:  # no Redis: the store's closes still let a risk check run
+            bus_error = exc
+        out = dict(live)
         missing = [s for s in symbols if s not in out]
         if missing:
             out.update(self.query.last_quotes(missing))
-        return out
+        return QuoteLookup(out, frozenset(live), bus_error)
 
     def close(self) -> None:
         """Stop background resources (the Dask client/cluster of backtest jobs, vault connections)."""

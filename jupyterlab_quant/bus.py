@@ -262,14 +262,20 @@ class Bus:
     def publish_alert(self, alert: Alert) -> int:
         return self.publish("alerts", {"alert": alert.to_dict()})
 
-    def subscribe(self, *channels: str, timeout_s: float = 1.0) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Blocking iterator of ``(channel, payload)`` for threads and CLIs (``jlq quotes watch``)."""
+    def subscribe(self, *channels: str, timeout_s: float = 1.0,
+                  stop: threading.Event | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Blocking iterator of ``(channel, payload)`` for threads and CLIs (``jlq quotes watch``); ends when
+        the bus is closed or ``stop`` is set (checked every ``timeout_s`` even without messages)."""
         names = {_channel(ch): ch for ch in channels}
-        while self._client is not None:  # ends when the bus is closed
+
+        def running() -> bool:
+            return self._client is not None and not (stop is not None and stop.is_set())
+
+        while running():
             pubsub = self.client.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(*names)
-                while self._client is not None:
+                while running():
                     msg = pubsub.get_message(timeout=timeout_s)
                     if msg and msg.get("type") == "message":
                         channel, data = names[msg["channel"].decode()], msg["data"].decode()
@@ -282,7 +288,11 @@ class Bus:
                 if self._client is None:
                     return
                 log.warning("jupyterlab-quant bus: subscription lost; reconnecting")
-                time.sleep(0.2)
+                if stop is not None:
+                    if stop.wait(1.0):  # a stoppable subscriber backs off and can leave while Redis is down
+                        return
+                else:
+                    time.sleep(0.2)
                 self._reconnect()
             finally:
                 pubsub.close()

@@ -223,7 +223,9 @@ def cmd_lab(svc: Services, a: argparse.Namespace) -> int:
         cmd.append(f"--QuantExtension.replay_start={a.replay_start}")
     cmd += a.extra
     env = dict(os.environ, JLQ_HOME=str(svc.settings.home))
-    print(f"\n  jupyterlab-quant: JupyterLab → {url}\n  数据目录 (JLQ_HOME): {svc.settings.home}\n", flush=True)
+    board = url.replace("/lab?", "/jupyterlab-quant/dashboards/monitor?", 1)
+    print(f"\n  jupyterlab-quant: JupyterLab → {url}\n  看板 dashboards → {board}  (tearsheet, data_health)"
+          f"\n  数据目录 (JLQ_HOME): {svc.settings.home}\n", flush=True)
     if a.dry_run:
         print(" ".join(cmd))
         return 0

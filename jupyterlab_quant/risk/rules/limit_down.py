@@ -33,6 +33,25 @@ def _limits_cached(preclose: float, board: Board, day: dt.date, is_st: bool) -> 
         return None
 
 
+def _inside(price_: float, lp: LimitPrices) -> bool:
+    half = float(lp.tick) / 2
+    return float(lp.down) - half <= price_ <= float(lp.up) + half
+
+
+def day_limits(q: Quote, board: Board, name: str) -> tuple[LimitPrices | None, str]:
+    """The price band that applies to quote ``q`` and the ST mark used: ``(None, mark)`` when the board
+    has no band or the price lies outside every band (IPO/relisting days). A price outside the ST band of
+    an ST name means the mark is newer than the quote, so the normal band is tried (shared with the
+    monitor dashboard's 涨停/跌停 flags)."""
+    mark = st_mark(name)
+    lp = _limits(q, board, bool(mark))
+    if lp is not None and mark and not _inside(q.price, lp):
+        mark, lp = "", _limits(q, board, False)
+    if lp is None or not _inside(q.price, lp):
+        return None, mark
+    return lp, mark
+
+
 class LimitDown(RuleType):
     kind = "limit_down"
     scope = "market"
@@ -57,13 +76,8 @@ class LimitDown(RuleType):
             if q is None or q.suspended or not q.preclose > 0:   # NaN preclose compares False
                 skipped.append(p.symbol)
                 continue
-            mark = st_mark(p.name)
-            lp = _limits(q, p.board, bool(mark))
-            if lp is not None and mark and q.price < float(lp.down) - float(lp.tick) / 2:
-                # below the ST limit-down is impossible: the name's ST mark is newer than this quote
-                mark, lp = "", _limits(q, p.board, False)
-            if lp is None or q.price < float(lp.down) - float(lp.tick) / 2:
-                # no band for this instrument (B-share), or a day without limits (IPO, relisting)
+            lp, mark = day_limits(q, p.board, p.name)
+            if lp is None:  # no band for this instrument (B-share), or a day without limits (IPO, relisting)
                 skipped.append(p.symbol)
                 continue
             checked += 1
