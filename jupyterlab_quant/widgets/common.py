@@ -111,7 +111,8 @@ def page_style() -> w.HTML:
 .jlq-state.ok {{ background: #2b8a3e; }} .jlq-state.breach {{ background: #c92a2a; }}
 .jlq-state.warn, .jlq-state.warning, .jlq-state.degraded, .jlq-state.half_open {{ background: #e67700; }}
 .jlq-state.error, .jlq-state.down, .jlq-state.open {{ background: #862e9c; }}
-.jlq-state.unknown, .jlq-state.pending, .jlq-state.closed {{ background: #868e96; }}
+.jlq-state.unknown, .jlq-state.pending, .jlq-state.closed, .jlq-state.disabled,
+.jlq-state.no_data {{ background: #868e96; }}
 .jlq-message {{ border-radius: 8px; padding: 10px 14px; margin: 6px 0; border: 1px solid; }}
 .jlq-message.info {{ background: #e7f5ff; border-color: #74c0fc; }}
 .jlq-message.warn {{ background: #fff9db; border-color: #fcc419; }}
@@ -167,16 +168,20 @@ def cards(items: Sequence[str]) -> str:
     return f'<div class="jlq-cards">{"".join(items)}</div>'
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]], *, empty: str,
-          key: str = "") -> str:
-    """An HTML table from already-escaped cells (html, css class); ``empty`` when there are no rows."""
+def table(headers: Sequence[str], rows: Sequence[Sequence[tuple[str, str]]], *, empty: str, key: str = "",
+          row_attrs: Sequence[Mapping[str, str]] | None = None) -> str:
+    """An HTML table from already-escaped cells (html, css class); ``empty`` when there are no rows.
+    ``row_attrs`` (one mapping per row) become attributes of the rows, e.g. ``data-symbol``."""
     if not rows:
         return f'<p class="muted">{esc(empty)}</p>'
     data = f' data-key="{esc(key)}"' if key else ""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f'<td class="{c}">{v}</td>' if c else f"<td>{v}</td>" for v, c in r) + "</tr>"
-                   for r in rows)
-    return f'<table class="jlq-table"{data}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    body = []
+    for i, cells in enumerate(rows):
+        attrs = "".join(f' {k}="{esc(v)}"' for k, v in (row_attrs[i] if row_attrs else {}).items())
+        tds = "".join(f'<td class="{css}">{v}</td>' if css else f"<td>{v}</td>" for v, css in cells)
+        body.append(f"<tr{attrs}>{tds}</tr>")
+    return f'<table class="jlq-table"{data}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def state_badge(state: str, label: str) -> str:

@@ -140,8 +140,8 @@ TEXT: c.Text = {
     "preclose_line": ("前收", "Prev close"),
 }
 
-# risk/model.py states → a class the shared stylesheet colours (it has no "disabled"/"no_data" rule)
-STATE_CSS = {"ok": "ok", "breach": "breach", "error": "error", "disabled": "closed", "no_data": "unknown"}
+# risk/model.py states → a class of the shared stylesheet
+STATE_CSS = {"ok": "ok", "breach": "breach", "error": "error", "disabled": "disabled", "no_data": "no_data"}
 SEVERITY_CSS = {"critical": "breach", "warning": "warn", "info": "unknown"}
 
 
@@ -201,17 +201,8 @@ def _flag(label: str, css: str = "") -> str:
 
 def table_html(headers: Sequence[str], rows: Sequence[tuple[Mapping[str, str], Sequence[tuple[str, str]]]], *,
                empty: str, key: str = "") -> str:
-    """Like :func:`common.table` with attributes per row (``data-symbol`` for tests and the browser)."""
-    if not rows:
-        return f'<p class="muted">{c.esc(empty)}</p>'
-    data = f' data-key="{c.esc(key)}"' if key else ""
-    head = "".join(f"<th>{c.esc(h)}</th>" for h in headers)
-    body = []
-    for attrs, cells in rows:
-        at = "".join(f' {k}="{c.esc(v)}"' for k, v in attrs.items())
-        tds = "".join(f'<td class="{css}">{v}</td>' if css else f"<td>{v}</td>" for v, css in cells)
-        body.append(f"<tr{at}>{tds}</tr>")
-    return f'<table class="jlq-table"{data}><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    """:func:`common.table` of ``(row attributes, cells)`` pairs (``data-symbol`` for tests and the browser)."""
+    return c.table(headers, [cells for _, cells in rows], empty=empty, key=key, row_attrs=[a for a, _ in rows])
 
 
 # --- A-share flags ---------------------------------------------------------------------------------
