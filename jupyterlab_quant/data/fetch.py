@@ -32,7 +32,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,6 +212,21 @@ def _now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def overall_health(rows: Iterable[Mapping[str, Any]]) -> str:
+    """One word for all sources (``Fetcher.health_rows()``), shared by ``GET /v1/sources`` and the data
+    health dashboard: ``unknown`` (no source ever called), ``down`` (every circuit open), ``degraded`` (a
+    circuit open or half open, or a source whose last call failed before its breaker opened), else ``ok``."""
+    rows = list(rows)
+    if not any(r["successes"] or r["failures"] for r in rows):
+        return "unknown"
+    states = {r["state"] for r in rows}
+    if states == {"open"}:
+        return "down"
+    if any(r["consecutive_failures"] for r in rows) or states & {"open", "half_open"}:
+        return "degraded"
+    return "ok"
+
+
 class StateDB:
     """``$JLQ_HOME/state/sources.db`` (SQLite, WAL): source health, ingest log, per-symbol coverage."""
 
@@ -286,6 +301,20 @@ class StateDB:
         with self.connect() as con:
             con.row_factory = sqlite3.Row
             rows = con.execute("SELECT * FROM ingest_log ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [dict(r) for r in rows]
+
+    def last_updates(self) -> list[dict[str, Any]]:
+        """Per (dataset, source) of the ingest log, newest first: ``last_at`` (any outcome), ``last_ok_at``,
+        ``last_failed_at``, ``rows`` written, distinct ``symbols`` and ``last_error`` (of the newest failure)."""
+        with self.connect() as con:
+            con.row_factory = sqlite3.Row
+            rows = con.execute(
+                "SELECT dataset, source, max(at) AS last_at, max(CASE WHEN status = 'ok' THEN at END) AS last_ok_at, "
+                "max(CASE WHEN status = 'failed' THEN at END) AS last_failed_at, sum(rows) AS rows, "
+                "count(DISTINCT symbol) AS symbols, "
+                "(SELECT error FROM ingest_log f WHERE f.dataset = l.dataset AND f.source IS l.source "
+                " AND f.status = 'failed' ORDER BY f.id DESC LIMIT 1) AS last_error "
+                "FROM ingest_log l GROUP BY dataset, source ORDER BY last_at DESC").fetchall()
         return [dict(r) for r in rows]
 
     # coverage

@@ -38,6 +38,9 @@ class DashboardHandler(TornadoVoilaHandler):  # type: ignore[misc,valid-type]
         if conf is None:  # once per server: the same configuration Voila's own extension builds
             serverapp = self.settings.get("serverapp")
             voila_conf = VoilaConfiguration(parent=serverapp)
+            # our labextension is a JupyterLab plugin, not a widget renderer: a dashboard page need not load
+            # it (and an editable install's symlinked copy answers 403 from Voila's static handler)
+            voila_conf.extension_denylist = [*(voila_conf.extension_denylist or []), "jupyterlab-quant"]
             conf = {"voila_configuration": voila_conf,
                     "template_paths": collect_template_paths(["voila", "nbconvert"], voila_conf.template),
                     "config": serverapp.config if serverapp is not None else None,

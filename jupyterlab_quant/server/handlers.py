@@ -157,13 +157,10 @@ class SourcesHandler(QuantHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         def health() -> dict[str, Any]:
+            from ..data.fetch import overall_health
+
             rows = self.updater().fetcher.health_rows()
-            states = {r["state"] for r in rows}
-            used = any(r["successes"] or r["failures"] for r in rows)
-            failing = any(r["consecutive_failures"] for r in rows)  # last call failed, breaker not open yet
-            overall = "unknown" if not used else ("down" if states == {"open"} else
-                                                  "degraded" if failing or states & {"open", "half_open"} else "ok")
-            return {"overall": overall, "items": rows}
+            return {"overall": overall_health(rows), "items": rows}
 
         await self.respond(health)
 

@@ -7,11 +7,15 @@ itself listens over plain HTTP only, so ``certfile``/``keyfile`` wrap its listen
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import ssl
 import sys
+import time
 from typing import Any
 
-from traitlets import Unicode
+from tornado.ioloop import PeriodicCallback
+from traitlets import Float, Unicode
 from voila.app import Voila
 
 from ..widgets.gallery import dashboards_dir
@@ -23,6 +27,15 @@ class QuantVoila(Voila):  # type: ignore[misc]
     certfile = Unicode("", config=True,
                        help="TLS 证书 PEM certificate; with keyfile the dashboards are served over HTTPS")
     keyfile = Unicode("", config=True, help="TLS 私钥 PEM private key of certfile")
+    orphan_kernel_timeout = Float(
+        600.0, config=True,
+        help="无页面连接的内核在多少秒后关闭 seconds a dashboard kernel may live without a connected page (a "
+             "tablet that slept or a tab closed without unloading); the monitor's kernel keeps refreshing, so "
+             "Jupyter's idle culling never ends it. 0 = never.")
+
+    _orphans: dict[str, float]
+    _connected: set[str]
+    _tasks: set[asyncio.Future[None]]
 
     def initialize(self, argv: Any = None) -> None:
         super().initialize(argv)
@@ -40,7 +53,47 @@ class QuantVoila(Voila):  # type: ignore[misc]
                 return plain(port, address, ssl_options=ctx, **kwargs)
 
             self.app.listen = listen_tls
+        if self.orphan_kernel_timeout > 0:
+            self._orphans, self._connected, self._tasks = {}, set(), set()
+            every_ms = max(1000.0, min(60_000.0, self.orphan_kernel_timeout * 250))
+            PeriodicCallback(self._cull_orphans, every_ms).start()
         super().listen()
+
+    def _cull_orphans(self) -> None:
+        """Shut down kernels whose page left: connected once and now without a websocket for longer than
+        ``orphan_kernel_timeout`` (never-connected ones too unless kernels are pre-heated on purpose)."""
+        km = self.kernel_manager
+        conns: dict[str, int] = dict(getattr(km, "_kernel_connections", {}))
+        now = time.monotonic()
+        preheat = bool(self.voila_configuration.preheat_kernel)
+        for kid in list(km.list_kernel_ids()):
+            n = conns.get(kid, 0)
+            if n > 0:
+                self._connected.add(kid)
+                self._orphans.pop(kid, None)
+                continue
+            if preheat and kid not in self._connected:
+                continue  # a pooled, pre-executed kernel waits for its page
+            since = self._orphans.setdefault(kid, now)
+            if now - since >= self.orphan_kernel_timeout:
+                self.log.info("jupyterlab-quant: shutting down dashboard kernel %s (no page for %.0f s)", kid,
+                              now - since)
+                self._orphans.pop(kid, None)
+                self._connected.discard(kid)
+                task = asyncio.ensure_future(_shutdown(km, kid, self.log))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        for kid in set(self._orphans) - set(km.list_kernel_ids()):
+            self._orphans.pop(kid, None)
+
+
+async def _shutdown(km: Any, kid: str, log: logging.Logger) -> None:
+    try:
+        result = km.shutdown_kernel(kid)
+        if asyncio.iscoroutine(result):
+            await result
+    except Exception as exc:  # already gone (the page's own shutdown raced us)
+        log.debug("shutting down kernel %s: %s", kid, exc)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,6 +10,7 @@ it into a message that says what to do.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 import os
@@ -17,6 +18,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import ipywidgets as w
 
@@ -24,6 +26,7 @@ from ..backtest import report as rpt
 from ..core.errors import QuantError
 
 log = logging.getLogger("jupyterlab_quant.dashboards")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Text = Mapping[str, tuple[str, str]]
 
@@ -103,6 +106,8 @@ def page_style() -> w.HTML:
 .jlq-dash .up {{ color: {up}; }}
 .jlq-dash .down {{ color: {down}; }}
 .jlq-dash .muted {{ color: #868e96; font-size: 13px; }}
+.jlq-dash .jlq-bad {{ color: #e8590c; font-weight: 600; }}  /* problems: red/green already mean up/down */
+.jlq-grid > .jlq-wide {{ grid-column: 1 / -1; }}
 .jlq-flag {{ display: inline-block; border-radius: 4px; padding: 0 5px; margin-right: 3px; font-size: 12px;
   color: #fff; background: #868e96; }}
 .jlq-flag.limit {{ background: {down}; }} .jlq-flag.limitup {{ background: {up}; }}
@@ -149,6 +154,19 @@ def sign_class(v: float | None) -> str:
 
 def fmt_money(v: float | None, digits: int = 2) -> str:
     return "—" if v is None or v != v else f"{v:,.{digits}f}"
+
+
+def local_time(iso: str | None) -> str:
+    """An ISO timestamp (UTC in the state databases) as Asia/Shanghai wall time, ``YYYY-MM-DD HH:MM``."""
+    if not iso:
+        return "—"
+    try:
+        t = dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if t.tzinfo is not None:
+        t = t.astimezone(SHANGHAI)
+    return t.strftime("%Y-%m-%d %H:%M")
 
 
 def fmt_pct(v: float | None, digits: int = 2, signed: bool = False) -> str:

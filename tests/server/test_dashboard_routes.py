@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ from tornado.httpclient import HTTPClientError
 
 
 @pytest.fixture
-def jp_server_config(sample_home: Path):
+def jp_server_config(sample_home: Path, monkeypatch: pytest.MonkeyPatch):
+    # pytest-jupyter points Jupyter's data paths at temp dirs; Voila's page templates live in the venv's
+    monkeypatch.setenv("JUPYTER_PATH", str(Path(sys.prefix) / "share" / "jupyter"))
     return {
         "ServerApp": {
             "jpserver_extensions": {"jupyterlab_quant": True, "voila.server_extension": True},

@@ -153,3 +153,26 @@ def test_tls_serves_https_with_the_local_certificate(sample_home: Path, tmp_path
         assert status == 200 and "monitor.ipynb" in body
         with pytest.raises((urllib.error.URLError, ConnectionError, OSError)):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/?token=s3cret", timeout=5).read()
+
+
+def test_a_kernel_whose_page_never_connects_is_shut_down(sample_home: Path, tmp_path: Path) -> None:
+    """A tablet that sleeps or a tab closed without unloading leaves a kernel with no websocket; the monitor's
+    kernel keeps refreshing, so idle culling would never end it — the orphan timeout does."""
+    import psutil
+
+    port = _port()
+    with serving(sample_home, tmp_path, "--port", str(port), "--token", "s3cret",
+                 "--voila=--QuantVoila.orphan_kernel_timeout=2") as (proc, log):
+        base = f"http://127.0.0.1:{port}/"
+        _wait(base, proc, log)
+
+        def kernels() -> int:
+            return sum("ipykernel" in " ".join(p.cmdline()) for p in psutil.Process(proc.pid).children(recursive=True))
+
+        status, page = _get(f"{base}voila/render/data_health.ipynb?token=s3cret&lang=en")  # HTML only, no JS
+        assert status == 200 and "voila_finish" in page            # the notebook ran to its end
+        deadline = time.monotonic() + 30
+        while kernels() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert kernels() == 0, log.read_text()[-3000:]
+        assert "shutting down dashboard kernel" in log.read_text()   # ours did it, not Voila's page unload
