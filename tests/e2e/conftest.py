@@ -274,3 +274,225 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         server = item.funcargs.get("lab_server") if hasattr(item, "funcargs") else None
         if isinstance(server, LabServer):
             report.sections.append(("jupyter lab log (tail)", server.log_tail()))
+        voila = item.funcargs.get("voila") if hasattr(item, "funcargs") else None
+        # by class name: test modules import this file as tests.e2e.conftest, pytest loads it as conftest
+        if type(voila).__name__ == "VoilaServer":
+            report.sections.append(("voila log (tail)", voila.log_tail()))
+
+
+# ---- standalone Voila (the dashboards) ------------------------------------------------------------------
+
+@dataclass
+class VoilaServer:
+    url: str  # base URL, ends with "/"
+    token: str
+    root: Path
+    home: Path
+    notebooks: Path
+    log_path: Path
+    proc: subprocess.Popen[bytes]
+
+    def render_url(self, notebook: str, query: str = "") -> str:
+        """``/voila/render/<notebook>?token=…[&query]`` (``notebook`` with or without ``.ipynb``)."""
+        nb = notebook if notebook.endswith(".ipynb") else f"{notebook}.ipynb"
+        return f"{self.url}voila/render/{nb}?token={self.token}" + (f"&{query.lstrip('&?')}" if query else "")
+
+    def get(self, path: str, *, token: bool = True, follow: bool = True) -> tuple[int, dict[str, str], str]:
+        """(status, headers, body text) of a GET; ``follow=False`` reports redirects instead of following."""
+        url = f"{self.url}{path.lstrip('/')}"
+        if token:
+            url += ("&" if "?" in url else "?") + f"token={self.token}"
+        opener = urllib.request.build_opener() if follow else urllib.request.build_opener(_NoRedirect())
+        try:
+            with opener.open(url, timeout=60) as resp:
+                return resp.status, dict(resp.headers), resp.read().decode(errors="replace")
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers or {}), exc.read().decode(errors="replace")
+
+    def shutdown_kernel(self, kernel_id: str) -> int:
+        """``POST /voila/api/shutdown/<id>`` with the token header (what the page's ``beforeunload`` beacon
+        asks for; token-authenticated requests need no XSRF cookie). Returns the HTTP status."""
+        req = urllib.request.Request(f"{self.url}voila/api/shutdown/{kernel_id}", data=b"", method="POST",
+                                     headers={"Authorization": f"token {self.token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    def kernel_shut_down(self, kernel_id: str) -> bool:
+        return f"Kernel shutdown: {kernel_id}" in self.log_text()
+
+    def log_tail(self, lines: int = 80) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no voila log)"
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server started with ``start_new_session`` and the kernels it started. SIGTERM to its process
+    group first (Voila then shuts its kernels down cleanly); kernels still alive afterwards — jupyter_client
+    puts each in a session of its own, so the group misses them — get SIGTERM, then SIGKILL, by pid."""
+    kids: list[Any] = []
+    try:
+        import psutil
+
+        kids = psutil.Process(proc.pid).children(recursive=True)
+    except Exception:  # psutil missing or the server already gone
+        kids = []
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+    for kid in kids:
+        with contextlib.suppress(Exception):
+            if kid.is_running():
+                kid.terminate()
+    deadline = time.monotonic() + 10
+    for kid in kids:
+        with contextlib.suppress(Exception):
+            kid.wait(timeout=max(0.1, deadline - time.monotonic()))
+        with contextlib.suppress(Exception):
+            if kid.is_running():
+                kid.kill()
+
+
+@contextlib.contextmanager
+def start_voila(root: Path, notebooks: Path | None = None, *, extra_args: list[str] | None = None,
+                extra_env: dict[str, str] | None = None, prepare: Callable[[Path], None] | None = None,
+                sample: bool = True, timeout_s: float = 60.0) -> Iterator[VoilaServer]:
+    """A hermetic standalone Voila (``python -m jupyterlab_quant.server.voila_app``, what ``jlq dashboards``
+    runs) serving ``notebooks`` (default: the dashboard gallery) with ``JLQ_HOME=root/home`` — the same home
+    :func:`start_lab` uses for ``root``, so one prepared root can back both servers. The sample store is
+    loaded unless ``sample=False`` (idempotent); ``prepare(home)`` runs before the server starts. Jupyter's
+    config/data/runtime dirs and IPYTHONDIR are private temp dirs (``voila-*`` under ``root``); kernels
+    inherit the environment. Stopped (server and kernels) on exit. Also used by benchmarks/bench_dashboards.py."""
+    from jupyterlab_quant.widgets.gallery import dashboards_dir
+
+    nb_dir = Path(notebooks) if notebooks is not None else dashboards_dir()
+    home = root / "home"
+    dirs = {name: root / f"voila-{name}" for name in ("config", "data", "runtime", "ipython")}
+    for d in (home, *dirs.values()):
+        d.mkdir(parents=True, exist_ok=True)
+    env = os.environ.copy()
+    env.update(
+        JLQ_HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(dirs["config"]),
+        JUPYTER_DATA_DIR=str(dirs["data"]),
+        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+        IPYTHONDIR=str(dirs["ipython"]),
+        PYTHONUNBUFFERED="1",
+        **(extra_env or {}),
+    )
+    if sample:
+        init = subprocess.run([sys.executable, "-m", "jupyterlab_quant", "data", "init-sample"], env=env,
+                              capture_output=True, text=True, timeout=300)
+        if init.returncode != 0:
+            raise RuntimeError(f"init-sample failed:\n{init.stdout}\n{init.stderr}")
+    if prepare is not None:
+        prepare(home)
+
+    port = _free_port()
+    token = secrets.token_hex(16)
+    log_path = root / f"voila-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab_quant.server.voila_app", str(nb_dir), f"--port={port}",
+         "--Voila.port_retries=0", f"--Voila.token={token}", f"--Voila.connection_dir_root={dirs['runtime']}",
+         *(extra_args or [])],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=str(root),
+    )
+    server = VoilaServer(f"http://127.0.0.1:{port}/", token, root, home, nb_dir, log_path, proc)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"voila exited with {proc.returncode}:\n{server.log_tail()}")
+            try:
+                status, _, _ = server.get("")  # the tree page: answers without starting a kernel
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"voila did not answer within {timeout_s:.0f} s:\n{server.log_tail()}")
+            time.sleep(0.25)
+        yield server
+    finally:
+        _kill_tree(proc)
+        log.close()
+
+
+# ---- a data root for the dashboards ---------------------------------------------------------------------
+
+DASH_CASH = 200_000.0
+DASH_HELD = {"600519.SH": (200, 1450.0), "000001.SZ": (5000, 11.2), "600036.SH": (1000, 38.5)}
+DASH_WATCH = ["600519.SH", "000568.SZ", "300750.SZ", "510300.SH"]
+_BOOM = ("import backtrader as bt\n\n\nclass Boom(bt.Strategy):\n    def next(self):\n"
+         "        raise RuntimeError('boom on purpose')\n")
+
+
+def prepare_dashboards_home(home: Path, *, failed: bool = True, timeout_s: float = 180.0) -> dict[str, str]:
+    """Fill a data root (sample store already loaded) for the dashboards: risk account with cash and three
+    sample stocks, two rules (checked once, so their states are set), a watchlist, and backtests submitted
+    through ``BacktestService`` on its Dask LocalCluster (the Backtest panel's path) — two that finish and,
+    with ``failed``, one whose strategy raises. Returns {"moutai"|"banks"|"boom": job id}. Used by
+    tests/e2e/test_dashboards.py and benchmarks/bench_dashboards.py."""
+    from jupyterlab_quant.app import Services
+    from jupyterlab_quant.core.settings import Settings
+
+    svc = Services.from_settings(Settings.from_env(home, backtest_workers=1))
+    jobs: dict[str, str] = {}
+    try:
+        svc.watchlist.save(DASH_WATCH)
+        accounts = svc.risk.accounts
+        accounts.set_cash(DASH_CASH)
+        for sym, (qty, cost) in DASH_HELD.items():
+            accounts.upsert_position(sym, qty, cost)
+        svc.risk.store.add("single_weight", {"max_weight_pct": 30})
+        svc.risk.store.add("drawdown", {"max_drawdown_pct": 10})
+        svc.risk.check(svc.latest_quotes(list(DASH_HELD)))
+        src = (ROOT / "tests" / "fixtures" / "strategies" / "sma_cross.py").read_text(encoding="utf-8")
+        requests: dict[str, dict[str, Any]] = {
+            "moutai": {"strategy_source": src, "strategy_file": "sma_cross.py", "symbols": ["600519.SH"],
+                       "start": "2020-01-02", "end": "2020-12-31", "params": {"fast": 5, "slow": 20},
+                       "label": "e2e 茅台均线"},
+            "banks": {"strategy_source": src, "strategy_file": "sma_cross.py", "symbols": ["000001.SZ", "600036.SH"],
+                      "start": "2021-01-04", "end": "2021-09-30", "label": "e2e banks"},
+        }
+        if failed:
+            requests["boom"] = {"strategy_source": _BOOM, "strategy_file": "boom.py", "symbols": ["600519.SH"],
+                                "start": "2020-01-02", "end": "2020-03-31", "label": "e2e boom"}
+        for key, body in requests.items():
+            jobs[key] = svc.backtests.submit(body)["id"]
+        deadline = time.monotonic() + timeout_s
+        while True:
+            states = {k: svc.backtests.get(i)["status"] for k, i in jobs.items()}
+            if all(s in ("done", "failed", "cancelled") for s in states.values()):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"backtests did not finish within {timeout_s:.0f} s: {states}")
+            time.sleep(0.3)
+        want = {k: "failed" if k == "boom" else "done" for k in jobs}
+        if states != want:
+            raise RuntimeError(f"unexpected backtest states {states} (wanted {want})")
+    finally:
+        svc.close()
+    return jobs
