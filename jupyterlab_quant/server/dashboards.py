@@ -71,6 +71,7 @@ class DashboardHandler(TornadoVoilaHandler):  # type: ignore[misc,valid-type]
             self._fail(404, exc)
             return
         self.notebook_path = dash.file
+        self.xsrf_token  # noqa: B018 - sets the cookie the page's shutdown beacon needs (a direct tablet link)
         async for html in self.get_generator(path=None):
             self.write(html)
             self.flush()

@@ -17,8 +17,18 @@ from typing import Any
 from tornado.ioloop import PeriodicCallback
 from traitlets import Float, Unicode
 from voila.app import Voila
+from voila.tornado.handler import TornadoVoilaHandler
 
 from ..widgets.gallery import dashboards_dir
+
+
+class _PageHandler(TornadoVoilaHandler):  # type: ignore[misc]
+    """Voila's page handler that also sets the ``_xsrf`` cookie: the page's ``beforeunload`` beacon
+    (``POST /voila/api/shutdown/<kernel>``) needs it, or a closed tab's kernel runs on (voila#1458)."""
+
+    async def get(self, path: str | None = None) -> None:
+        self.xsrf_token  # noqa: B018 - reading the token sets the cookie
+        await super().get(path)
 
 
 class QuantVoila(Voila):  # type: ignore[misc]
@@ -33,6 +43,11 @@ class QuantVoila(Voila):  # type: ignore[misc]
              "tablet that slept or a tab closed without unloading); the monitor's kernel keeps refreshing, so "
              "Jupyter's idle culling never ends it. 0 = never.")
 
+    first_connect_grace = Float(
+        120.0, config=True,
+        help="首次连接宽限秒数 a kernel no page has connected to yet is kept at least this long: its notebook "
+             "runs before the page (and its websocket) arrives")
+
     _orphans: dict[str, float]
     _connected: set[str]
     _tasks: set[asyncio.Future[None]]
@@ -42,6 +57,9 @@ class QuantVoila(Voila):  # type: ignore[misc]
         if not self.token:
             print("错误 error: 看板必须设置访问令牌 (a token is required: --token=…)", file=sys.stderr)
             self.exit(2)
+
+    def init_handlers(self) -> list[Any]:
+        return [(h[0], _PageHandler, *h[2:]) if h[1] is TornadoVoilaHandler else h for h in super().init_handlers()]
 
     def listen(self) -> None:
         if self.certfile:
@@ -75,7 +93,9 @@ class QuantVoila(Voila):  # type: ignore[misc]
             if preheat and kid not in self._connected:
                 continue  # a pooled, pre-executed kernel waits for its page
             since = self._orphans.setdefault(kid, now)
-            if now - since >= self.orphan_kernel_timeout:
+            limit = self.orphan_kernel_timeout if kid in self._connected else max(self.orphan_kernel_timeout,
+                                                                                  self.first_connect_grace)
+            if now - since >= limit:
                 self.log.info("jupyterlab-quant: shutting down dashboard kernel %s (no page for %.0f s)", kid,
                               now - since)
                 self._orphans.pop(kid, None)

@@ -162,7 +162,8 @@ def test_a_kernel_whose_page_never_connects_is_shut_down(sample_home: Path, tmp_
 
     port = _port()
     with serving(sample_home, tmp_path, "--port", str(port), "--token", "s3cret",
-                 "--voila=--QuantVoila.orphan_kernel_timeout=2") as (proc, log):
+                 "--voila=--QuantVoila.orphan_kernel_timeout=2",
+                 "--voila=--QuantVoila.first_connect_grace=2") as (proc, log):
         base = f"http://127.0.0.1:{port}/"
         _wait(base, proc, log)
 

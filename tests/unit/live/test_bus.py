@@ -45,6 +45,44 @@ def test_embedded_quotes_hash_ttl_and_shared_between_processes(tmp_path: Path) -
         bus.close()
 
 
+def test_clients_starting_at_once_share_one_embedded_server(tmp_path: Path) -> None:
+    """A dashboard kernel opens its bus and its listener's bus in two threads at the same moment (and a
+    scheduler may start too): they must land on one server, or the listener never hears the publisher."""
+    barrier = threading.Barrier(4)
+    buses: list[Bus] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            barrier.wait()
+            buses.append(Bus(tmp_path))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert not errors and len(buses) == 4
+        assert len({str(b.connection_kwargs()["unix_socket_path"]) for b in buses}) == 1
+        pids = {int(Path(b._embedded.pidfile).read_text()) for b in buses}
+        assert len(pids) == 1
+        got: list[tuple[str, dict]] = []
+        stop = threading.Event()
+        listener = threading.Thread(target=lambda: [got.append(m) or stop.set() for m in
+                                                    buses[1].subscribe("alerts", timeout_s=0.2, stop=stop)])
+        listener.start()
+        time.sleep(0.5)
+        buses[0].publish("alerts", {"n": 1})
+        listener.join(10)
+        assert got == [("alerts", {"n": 1})]
+    finally:
+        for b in buses:
+            b.close()
+
+
 def test_pubsub_batches_and_alerts(tmp_path: Path) -> None:
     bus = Bus(tmp_path)
     got: list[tuple[str, dict]] = []
