@@ -21,12 +21,23 @@ Voila's log that every run was served by a pre-heated kernel.
 "HTML done" is when Voila finished streaming the page (the notebook has run in the kernel); the rest is the
 browser: JavaScript bundles, the widget manager, widget views and bqplot.
 
-Run: ``.venv/bin/python benchmarks/bench_dashboards.py [--runs 5] [--no-preheat]`` (needs /usr/bin/chromium).
+Browser cache, cold and warm, in the same run: **cold** is a fresh browser context per run (nothing cached);
+**warm** is a tablet that opens the dashboards every day: one browser context per server phase, one untimed
+navigation to every page to fill its HTTP cache, then each timed run a fresh page (tab) in that context.
+Per navigation the script classifies Voila's static files (same-origin scripts and stylesheets under
+``/voila/``) by the Resource Timing API: ``transferSize`` 0 = served from the browser cache without asking,
+below the body size = revalidated (a 304: headers only), otherwise downloaded (a 304 of a file smaller than
+its headers counts as downloaded). It also reports the ``Cache-Control`` / ``ETag`` / ``Last-Modified``
+headers the server sent per static path prefix, which decide what a warm cache can skip.
+
+Run: ``.venv/bin/python benchmarks/bench_dashboards.py [--runs 5] [--no-preheat] [--no-warm]`` (needs
+/usr/bin/chromium).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import math
 import statistics
@@ -40,6 +51,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 from jupyterlab_quant.bus import Bus  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
@@ -112,29 +125,84 @@ def pct(values: list[float], q: float) -> float:
     return v[min(len(v) - 1, max(0, math.ceil(q * len(v)) - 1))]
 
 
-def measure(browser: Any, server: VoilaServer, target: Target, timeout_s: float) -> tuple[float, float]:
-    """(complete page, HTML response end) in seconds from navigation start, in a fresh context; the page is
-    then closed and its kernel shut down (the tab-close beacon is refused by the standalone server,
-    voila#1458; QuantVoila's orphan timeout would end it only after 10 min)."""
-    ctx = browser.new_context(viewport=VIEWPORT, has_touch=True, locale="zh-CN")
+@dataclass(frozen=True)
+class Sample:
+    secs: float          # complete page, from navigation start
+    html: float          # end of Voila's streamed HTML response
+    downloaded: int      # Voila static files fetched in full
+    revalidated: int     # ... answered 304 (headers only)
+    cached: int          # ... served from the browser cache without a request
+    kbytes: float        # transferred for those files
+
+
+# same-origin scripts and stylesheets under /voila/: (downloaded, revalidated, cached, bytes)
+STATICS_JS = """() => {
+  let d = 0, r = 0, c = 0, b = 0;
+  for (const e of performance.getEntriesByType('resource')) {
+    const u = new URL(e.name);
+    if (u.origin !== location.origin || !u.pathname.includes('/voila/') || u.pathname.includes('/api/')) continue;
+    if (!/\\.(js|css)$/.test(u.pathname)) continue;
+    if (e.transferSize === 0) c++; else if (e.transferSize < e.encodedBodySize) r++; else d++;
+    b += e.transferSize;
+  }
+  return [d, r, c, b];
+}"""
+FAILED_JS = """() => ({spinner: !!document.getElementById('loading'), ready: !!document.querySelector('.jlq-ready'),
+  svg: !!document.querySelector('.bqplot svg'), text: document.body.innerText.slice(0, 300)})"""
+STATIC_PREFIXES = ("/voila/static/", "/voila/templates/", "/voila/labextensions/")
+
+
+def new_context(browser: Any) -> Any:
+    return browser.new_context(viewport=VIEWPORT, has_touch=True, locale="zh-CN")
+
+
+def measure(browser: Any, server: VoilaServer, target: Target, timeout_s: float, context: Any = None,
+            headers: dict[str, collections.Counter[str]] | None = None) -> Sample:
+    """One navigation, timed in the page's clock, in a fresh context (``context`` None: cold cache) or as a new
+    page of ``context`` (warm); the page is then closed and its kernel shut down (the tab-close beacon is
+    refused by the standalone server, voila#1458; QuantVoila's orphan timeout would end it only after 10 min).
+    ``headers`` collects the caching headers of the static files per path prefix."""
+    ctx = context or new_context(browser)
     page = ctx.new_page()
     kernels: list[str] = []
     page.on("console", lambda m: kernels.extend(
         [m.text.rsplit("/api/kernels/", 1)[1][:36]] if "/api/kernels/" in m.text else []))
+    if headers is not None:
+        page.on("response", lambda r: _note_headers(headers, r))
     try:
         page.goto(server.render_url(target.notebook, target.query), wait_until="commit",
                   timeout=timeout_s * 1000)
-        handle = page.wait_for_function(target.condition(), polling="raf", timeout=timeout_s * 1000)
+        try:
+            handle = page.wait_for_function(target.condition(), polling="raf", timeout=timeout_s * 1000)
+        except PlaywrightTimeout:   # counted as a failed run (reported), not the end of the benchmark
+            state = page.evaluate(FAILED_JS)
+            print(f"  FAILED {target.label}: not complete after {timeout_s:.0f} s: {state}", file=sys.stderr)
+            return Sample(math.nan, math.nan, 0, 0, 0, 0.0)
         # Voila streams the page while the kernel runs the notebook: the response ends once it has run
         html = page.evaluate("() => performance.getEntriesByType('navigation')[0].responseEnd")
-        return float(handle.json_value()) / 1000.0, float(html) / 1000.0
+        d, r, c, b = page.evaluate(STATICS_JS)
+        return Sample(float(handle.json_value()) / 1000.0, float(html) / 1000.0, int(d), int(r), int(c),
+                      float(b) / 1e3)
     finally:
         with contextlib.suppress(Exception):
             page.close(run_before_unload=True)
-        ctx.close()
+        if context is None:
+            ctx.close()
         for kid in kernels:
             if not server.kernel_shut_down(kid):
                 server.shutdown_kernel(kid)
+
+
+def _note_headers(out: dict[str, collections.Counter[str]], response: Any) -> None:
+    path = response.url.split("?", 1)[0].split("://", 1)[-1]
+    path = path[path.find("/"):]
+    prefix = next((p for p in STATIC_PREFIXES if path.startswith(p)), None)
+    if prefix is None:
+        return
+    h = response.headers
+    key = (f"Cache-Control: {h.get('cache-control', '(none)')}; ETag: {'yes' if h.get('etag') else 'no'}; "
+           f"Last-Modified: {'yes' if h.get('last-modified') else 'no'}")
+    out.setdefault(prefix, collections.Counter())[key] += 1
 
 
 @contextlib.contextmanager
@@ -145,22 +213,44 @@ def servers(root: Path, extra: list[str]) -> Iterator[tuple[VoilaServer, VoilaSe
 
 
 def run_phase(browser: Any, dash: VoilaServer, bare: VoilaServer, targets: list[Target], runs: int,
-              timeout_s: float, gap_s: float, preheat: bool) -> dict[str, list[tuple[float, float]]]:
-    out: dict[str, list[tuple[float, float]]] = {t.label: [] for t in targets}
+              timeout_s: float, gap_s: float, preheat: bool, caches: list[str],
+              headers: dict[str, collections.Counter[str]]) -> dict[tuple[str, str], list[Sample]]:
+    """Runs interleaved page by page and cache mode by cache mode, so machine noise hits all alike."""
+    out: dict[tuple[str, str], list[Sample]] = {(c, t.label): [] for c in caches for t in targets}
+
+    def server_of(t: Target) -> VoilaServer:
+        return bare if t.dashboard is None else dash
+
     if preheat:
         time.sleep(gap_s)   # the first pools fill at start
-    for i in range(runs):
-        for t in targets:
-            server = bare if t.dashboard is None else dash
-            before = server.log_text().count("Using pre-heated kernel")
-            secs, html = measure(browser, server, t, timeout_s)
-            if preheat and server.log_text().count("Using pre-heated kernel") <= before:
-                print(f"  warning: {t.label} run {i + 1} was not served by a pre-heated kernel", file=sys.stderr)
-            out[t.label].append((secs, html))
-            print(f"  {'preheat ' if preheat else ''}run {i + 1} {t.label:<28} {secs:6.2f} s "
-                  f"(HTML done {html:5.2f} s)", file=sys.stderr)
-        if preheat and i + 1 < runs:
-            time.sleep(gap_s)   # let every pool refill and pre-run its notebook
+    warm = new_context(browser) if "warm" in caches else None
+    try:
+        if warm is not None:   # the tablet opened every page once before (untimed)
+            for t in targets:
+                measure(browser, server_of(t), t, timeout_s, warm)
+            if preheat:
+                time.sleep(gap_s)
+        for i in range(runs):
+            for j, cache in enumerate(caches):
+                if preheat and j:
+                    time.sleep(gap_s)   # one pooled kernel per server: let it refill between navigations
+                for t in targets:
+                    server = server_of(t)
+                    before = server.log_text().count("Using pre-heated kernel")
+                    got = measure(browser, server, t, timeout_s, warm if cache == "warm" else None,
+                                  headers if cache == "cold" else None)
+                    if preheat and server.log_text().count("Using pre-heated kernel") <= before:
+                        print(f"  warning: {t.label} {cache} run {i + 1} was not served by a pre-heated kernel",
+                              file=sys.stderr)
+                    out[(cache, t.label)].append(got)
+                    print(f"  {'preheat' if preheat else 'standard'} {cache} run {i + 1} {t.label:<28} "
+                          f"{got.secs:6.2f} s (HTML done {got.html:5.2f} s; statics downloaded {got.downloaded}, "
+                          f"304 {got.revalidated}, cached {got.cached}, {got.kbytes:,.0f} kB)", file=sys.stderr)
+            if preheat and i + 1 < runs:
+                time.sleep(gap_s)   # let every pool refill and pre-run its notebook
+    finally:
+        if warm is not None:
+            warm.close()
     return out
 
 
@@ -170,10 +260,13 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds before a render counts as failed")
     ap.add_argument("--gap", type=float, default=12.0, help="pre-heat: seconds for the pools to refill between runs")
     ap.add_argument("--no-preheat", action="store_true", help="skip the pre-heated-kernel phase")
+    ap.add_argument("--no-warm", action="store_true", help="skip the warm-browser-cache runs")
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    results: list[tuple[str, str, list[tuple[float, float]]]] = []
+    caches = ["cold"] if a.no_warm else ["cold", "warm"]
+    results: list[tuple[str, str, str, list[Sample]]] = []
+    headers: dict[str, collections.Counter[str]] = {}
     with tempfile.TemporaryDirectory(prefix="jlq-bench-dash-") as tmp:
         root = Path(tmp)
         write_bare(root / "bare-nb")
@@ -195,21 +288,39 @@ def main() -> int:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             for mode, extra in modes:
                 with servers(root, extra) as (dash, bare):
-                    got = run_phase(browser, dash, bare, targets, a.runs, a.timeout, a.gap, mode == "preheat")
-                for t in targets:
-                    results.append((mode, t.label, got[t.label]))
+                    got = run_phase(browser, dash, bare, targets, a.runs, a.timeout, a.gap, mode == "preheat",
+                                    caches, headers)
+                for cache in caches:
+                    for t in targets:
+                        results.append((mode, cache, t.label, got[(cache, t.label)]))
             browser.close()
 
     print(f"\nTime to first complete render at {VIEWPORT['width']}×{VIEWPORT['height']} "
-          f"({a.runs} runs each, fresh browser context per run; seconds)\n")
-    print("| mode | page | median | p90 | min | max | HTML done (median) | ≤ 3 s (median) |")
-    print("|---|---|---:|---:|---:|---:|---:|---|")
-    for mode, label, pairs in results:
-        vals = [v for v, _ in pairs]
+          f"({a.runs} runs each; cold = fresh browser context per run, warm = new tab in a context that opened "
+          f"every page before; seconds; statics = Voila's JS/CSS downloaded / 304 / from cache, median)\n")
+    print("| mode | cache | page | median | p90 | min | max | HTML done (median) | statics d / 304 / cached "
+          "| kB | ≤ 3 s (median) |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---|---:|---|")
+    for mode, cache, label, all_samples in results:
+        samples = [s for s in all_samples if not math.isnan(s.secs)]
+        failed = len(all_samples) - len(samples)
+        if not samples:
+            print(f"| {mode} | {cache} | {label} | failed ({failed} of {failed}) | | | | | | | no |")
+            continue
+        if failed:
+            label += f" ({failed} of {len(all_samples)} failed)"
+        vals = [s.secs for s in samples]
         med = statistics.median(vals)
-        html = statistics.median(h for _, h in pairs)
-        print(f"| {mode} | {label} | {med:.2f} | {pct(vals, 0.9):.2f} | {min(vals):.2f} | {max(vals):.2f} | "
-              f"{html:.2f} | {'yes' if med <= TARGET_S else 'no'} |")
+        html = statistics.median(s.html for s in samples)
+        statics = " / ".join(f"{statistics.median(getattr(s, k) for s in samples):.0f}"
+                             for k in ("downloaded", "revalidated", "cached"))
+        kb = statistics.median(s.kbytes for s in samples)
+        print(f"| {mode} | {cache} | {label} | {med:.2f} | {pct(vals, 0.9):.2f} | {min(vals):.2f} | {max(vals):.2f} "
+              f"| {html:.2f} | {statics} | {kb:,.0f} | {'yes' if med <= TARGET_S else 'no'} |")
+    print("\nCaching headers of Voila's static files (responses seen in the cold runs):\n")
+    for prefix in STATIC_PREFIXES:
+        for key, n in sorted(headers.get(prefix, collections.Counter()).items()):
+            print(f"- `{prefix}…` ({n} responses): {key}")
     return 0
 
 

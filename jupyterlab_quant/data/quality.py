@@ -25,13 +25,25 @@ Checks (``CHECKS``):
 
 :func:`compare_adjusted` cross-checks adjusted closes from another source (e.g. an imported 前复权
 CSV) against ``QueryService.bars(adjust=...)``.
+
+:func:`cached_checks` is :func:`run_checks` over whole datasets with its findings kept in
+``$JLQ_HOME/state/checks_cache.json``, one entry per dataset kind, reused while nothing the checks read
+has changed: the key holds the store manifest (token and version) of the checked dataset, of
+``instruments`` and of ``adj_factors``, the check parameters, a digest of the calendar and of this
+module's and ``core.ashare``'s source. Any write or compaction commits a new manifest and so misses.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import os
+import uuid
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,6 +76,15 @@ class Finding:
 
 def _iso(d: object) -> str:
     return pd.Timestamp(d).strftime("%Y-%m-%d")  # type: ignore[arg-type]
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def days64(cal: TradingCalendar) -> np.ndarray:
+    """The calendar's days as ``datetime64[D]`` (via ordinals: ~20× faster than ``np.array(days)``)."""
+    ordinals = np.fromiter((d.toordinal() for d in cal.days), np.int64, len(cal.days))
+    return (ordinals - _EPOCH_ORDINAL).astype("datetime64[D]")
 
 
 def _runs(pos: np.ndarray) -> list[np.ndarray]:
@@ -160,7 +181,7 @@ def _ohlc(ds: Dataset, df: pd.DataFrame) -> list[Finding]:
 
 
 def _gaps(ds: Dataset, df: pd.DataFrame, inst: pd.DataFrame, cal: TradingCalendar) -> list[Finding]:
-    days = np.array(cal.days, dtype="datetime64[D]")
+    days = days64(cal)
     has_status = "trade_status" in df.columns
     dates = df["date"].to_numpy("datetime64[D]")
     per_symbol: list[tuple[str, np.ndarray, bool]] = []
@@ -227,7 +248,7 @@ def _jumps(query: QueryService, ds: Dataset, df: pd.DataFrame, inst: pd.DataFram
     out: list[Finding] = []
     dates = df["date"].to_numpy("datetime64[D]")
     tick = 0.001 if kind == Kind.ETF.value else 0.01
-    caldays = np.array(cal.days, dtype="datetime64[D]")
+    caldays = days64(cal)
     for sym, a, b in _groups(df):
         g = df.iloc[a:b]
         d = dates[a:b]
@@ -284,7 +305,7 @@ def _jumps(query: QueryService, ds: Dataset, df: pd.DataFrame, inst: pd.DataFram
 def _stale(ds: Dataset, df: pd.DataFrame, inst: pd.DataFrame, cal: TradingCalendar, latest: dt.date,
            stale_days: int) -> list[Finding]:
     out = []
-    days = np.array(cal.days, dtype="datetime64[D]")
+    days = days64(cal)
     hi = int(np.searchsorted(days, np.datetime64(latest, "D"), "right"))
     dates = df["date"].to_numpy("datetime64[D]")
     for sym, _a, b in _groups(df):
@@ -386,3 +407,122 @@ def compare_adjusted(query: QueryService, reference: pd.DataFrame, adjust: str |
                                f"scale {k:.6f}) (adjusted close differs between sources)",
                                "核对该区间的复权因子 (adj_factors) 与前收盘；缺少或错误的除权事件是常见原因"))
     return out
+
+
+# --- cached whole-dataset checks (the data health dashboard) -------------------------------------
+
+CACHE_FILE = "checks_cache.json"
+CACHE_FORMAT = 1
+_CODE_TOKEN: str | None = None
+
+
+@dataclass(frozen=True)
+class CachedChecks:
+    """Findings of :func:`cached_checks` (in ``kinds`` order) and which kinds came from the cache."""
+
+    findings: list[Finding]
+    kinds: tuple[str, ...]
+    hits: tuple[str, ...] = ()
+    checked_at: dict[str, str] = field(default_factory=dict)   # kind → when its findings were computed (UTC)
+
+    @property
+    def all_cached(self) -> bool:
+        return bool(self.kinds) and set(self.kinds) == set(self.hits)
+
+
+def _code_token() -> str:
+    """Digest of the sources the findings depend on: a changed check invalidates every entry."""
+    global _CODE_TOKEN
+    if _CODE_TOKEN is None:
+        from ..core import ashare
+
+        h = hashlib.sha256()
+        for path in (Path(__file__), Path(ashare.__file__)):
+            try:
+                h.update(path.read_bytes())
+            except OSError:
+                h.update(str(path).encode())
+        _CODE_TOKEN = h.hexdigest()[:16]
+    return _CODE_TOKEN
+
+
+def _calendar_token(cal: TradingCalendar) -> str:
+    days = days64(cal).astype(np.int64)
+    return hashlib.sha256(days.tobytes()).hexdigest()[:16]
+
+
+def _cache_key(query: QueryService, kind: str, checks: list[str], stale_days: int, cal_token: str) -> str:
+    store = query.store
+    datasets = (DAILY_BY_KIND[kind].name, "instruments", "adj_factors")
+    tokens = {name: [*store.manifest_token(name), store.manifest(name).version] for name in datasets}
+    return json.dumps({"format": CACHE_FORMAT, "code": _code_token(), "kind": kind, "checks": checks,
+                       "stale_days": stale_days, "calendar": cal_token, "store": tokens}, sort_keys=True)
+
+
+def _read_cache(path: Path) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):   # missing or unreadable: recomputed and rewritten
+        return {}
+    entries = raw.get("entries") if isinstance(raw, dict) and raw.get("format") == CACHE_FORMAT else None
+    return entries if isinstance(entries, dict) else {}
+
+
+def _write_cache(path: Path, updates: dict[str, Any]) -> None:
+    """Merge ``updates`` into the file (re-read first: another process may have added kinds), atomically."""
+    entries = {**_read_cache(path), **updates}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(json.dumps({"format": CACHE_FORMAT, "entries": entries}, ensure_ascii=False),
+                       encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:   # a read-only home still gets its findings, just not cached
+        tmp.unlink(missing_ok=True)
+
+
+def cached_checks(query: QueryService, state_dir: Path, kinds: Iterable[str] | None = None, *,
+                  checks: Iterable[str] | None = None, stale_days: int = 5,
+                  calendar: TradingCalendar | None = None) -> CachedChecks:
+    """:func:`run_checks` over every row of each kind in ``kinds`` (default: every daily dataset with files,
+    as ``jlq data check`` does), reusing the findings stored in ``state_dir/checks_cache.json`` for a kind
+    whose key is unchanged. Findings are identical to ``run_checks(query, None, kind, ...)`` per kind.
+
+    The key is taken before the checks run, so a write that lands during a run stores the findings under
+    the older key and the next call recomputes.
+    """
+    store = query.store
+    if kinds is None:
+        kinds = [k for k, d in DAILY_BY_KIND.items() if store.manifest(d.name).files]
+    wanted = [parse_enum(Kind, k, "kind", Kind.STOCK).value for k in kinds]
+    chosen = sorted(set(checks or CHECKS))
+    cal = calendar or default_calendar()
+    cal_token = _calendar_token(cal)
+    path = Path(state_dir) / CACHE_FILE
+    entries = _read_cache(path)
+    found: list[Finding] = []
+    hits: list[str] = []
+    at: dict[str, str] = {}
+    updates: dict[str, Any] = {}
+    for kind in wanted:
+        key = _cache_key(query, kind, chosen, stale_days, cal_token)
+        entry = entries.get(kind)
+        cached: list[Finding] | None = None
+        if isinstance(entry, dict) and entry.get("key") == key:
+            try:
+                cached = [Finding(**f) for f in entry["findings"]]
+                at[kind] = str(entry.get("checked_at", ""))
+            except (KeyError, TypeError):
+                cached = None
+        if cached is not None:
+            hits.append(kind)
+            found += cached
+            continue
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        fresh = run_checks(query, None, kind, checks=chosen, stale_days=stale_days, calendar=cal)
+        found += fresh
+        at[kind] = now
+        updates[kind] = {"key": key, "checked_at": now, "findings": [f.to_dict() for f in fresh]}
+    if updates:
+        _write_cache(path, updates)
+    return CachedChecks(found, tuple(wanted), tuple(hits), at)

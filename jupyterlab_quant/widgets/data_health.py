@@ -11,7 +11,12 @@ Sections, each built on its own so one failing part shows a message in that sect
   :func:`~jupyterlab_quant.data.fetch.overall_health`, the one the REST route uses);
 * 最近更新 — the update log per dataset and source (``StateDB.last_updates()``);
 * 数据问题 — the findings of ``jlq data check`` (:func:`~jupyterlab_quant.data.quality.run_checks` with the
-  CLI's defaults over every daily dataset that has files).
+  CLI's defaults over every daily dataset that has files), through
+  :func:`~jupyterlab_quant.data.quality.cached_checks`: reused from ``$JLQ_HOME/state/checks_cache.json``
+  while the store has not changed.
+
+Every section's data is read first, the page (whose language may come from the request) is built from it
+afterwards: under Voila's pre-heated kernels the reading happens before the request arrives.
 
 Owns the coverage arithmetic (:func:`dataset_coverage`, :func:`symbol_coverage`) and the page; everything
 else is read through the services.
@@ -35,7 +40,7 @@ from ..app import Services, default_services
 from ..core.calendar import TradingCalendar
 from ..data.calendar_store import load_calendar
 from ..data.fetch import SOURCE_LABEL, overall_health
-from ..data.quality import Finding, run_checks
+from ..data.quality import CachedChecks, Finding, cached_checks, days64
 from ..data.query import QueryService
 from ..data.schema import DAILY_BY_KIND, DATASETS, Dataset
 from . import common
@@ -45,6 +50,7 @@ MAX_FINDINGS = 200       # the table shows the first ones; the counts cover all
 TOP_SYMBOLS = 10
 MAX_MISSING_LISTED = 8   # missing days named per dataset (the count covers all)
 STALE_DAYS = 5           # `jlq data check --stale-days` default
+RECHECK_AFTER_S = 2.0    # pre-heated: source health read longer ago than this is read again at the request
 BAR_COLOR = "#1c7ed6"    # neutral: red/green mean gain/loss on these pages
 PAGE_CSS = (".jlq-dash-data_health .jlq-table td.wrap { white-space: normal; min-width: 260px; }"
             ".jlq-dash-data_health .day { white-space: nowrap; }")
@@ -128,6 +134,8 @@ TEXT: common.Text = {
     "first_n": ("仅显示前 {n} 条，共 {total} 条（jlq data check --json 可得全部）",
                 "Showing the first {n} of {total} (`jlq data check --json` has all of them)"),
     "checked_in": ("{kinds}；用时 {s:.1f} 秒", "{kinds}; took {s:.1f} s"),
+    "checked_cached": ("{kinds}；数据自 {at} 检查以来未变，沿用该次结果",
+                       "{kinds}; the data has not changed since it was checked at {at}: that result is shown"),
     "updated_in": ("用时 {s:.1f} 秒", "took {s:.1f} s"),
     "data_rows": ("数据行", "Rows of data"),
     "datasets_with_data": ("有数据的数据集", "Datasets with data"),
@@ -197,18 +205,20 @@ class DatasetCoverage:
 
 
 def _cal_days(calendar: TradingCalendar) -> np.ndarray:
-    return np.array(calendar.days, dtype="datetime64[D]")
+    return days64(calendar)
 
 
-def dataset_coverage(query: QueryService, ds: Dataset, calendar: TradingCalendar) -> DatasetCoverage | None:
+def dataset_coverage(query: QueryService, ds: Dataset, calendar: TradingCalendar, *,
+                     days: np.ndarray | None = None) -> DatasetCoverage | None:
     """Distinct bar dates of ``ds`` against ``calendar`` (None when the dataset is empty). One DuckDB
-    ``SELECT DISTINCT date`` — a few thousand dates at most — then set arithmetic on sorted arrays."""
+    ``SELECT DISTINCT date`` — a few thousand dates at most — then set arithmetic on sorted arrays.
+    ``days``: ``calendar``'s days as ``datetime64[D]``, when the caller already has them."""
     t = ds.time_column or "date"
     dates = query.sql_arrow(f"SELECT DISTINCT {t} AS d FROM {ds.view} ORDER BY d").column(0)
     present = np.asarray(dates.to_numpy(zero_copy_only=False), dtype="datetime64[D]")
     if present.size == 0:
         return None
-    days = _cal_days(calendar)
+    days = _cal_days(calendar) if days is None else days
     first, last = present[0], present[-1]
     window = days[(days >= first) & (days <= last)]
     on_cal = np.isin(present, window, assume_unique=True)
@@ -220,7 +230,7 @@ def dataset_coverage(query: QueryService, ds: Dataset, calendar: TradingCalendar
 
 
 def symbol_coverage(query: QueryService, ds: Dataset, calendar: TradingCalendar,
-                    not_trading: list[dt.date] | None = None) -> pd.DataFrame:
+                    not_trading: list[dt.date] | None = None, *, days: np.ndarray | None = None) -> pd.DataFrame:
     """Per symbol of ``ds``: first, last, calendar trading days between them, days present, missing and
     coverage (0..1). One GROUP BY in DuckDB; ``not_trading`` (bar dates that are not trading days, from
     :func:`dataset_coverage`) are left out of the present count."""
@@ -231,7 +241,7 @@ def symbol_coverage(query: QueryService, ds: Dataset, calendar: TradingCalendar,
                    f"FROM {ds.view} GROUP BY symbol ORDER BY symbol", [off] if off else None)
     if df.empty:
         return df.assign(trading_days=[], missing=[], coverage=[])
-    days = _cal_days(calendar)
+    days = _cal_days(calendar) if days is None else days
     lo = np.searchsorted(days, df["first"].to_numpy("datetime64[D]"), "left")
     hi = np.searchsorted(days, df["last"].to_numpy("datetime64[D]"), "right")
     expected = (hi - lo).astype(np.int64)
@@ -249,12 +259,18 @@ def _date(d: Any) -> dt.date:
 # --- the page -----------------------------------------------------------------------------------
 
 class DataHealthDashboard:
-    """The data health page. ``widget`` is the root; :meth:`refresh` (also the 刷新 button) rebuilds it."""
+    """The data health page. ``widget`` is the root; :meth:`refresh` (also the 刷新 button) rebuilds it.
+
+    Data first, page second: :meth:`_gather` reads everything the sections show, then the page language is
+    resolved (``common.request_params()``: a pre-heated Voila kernel waits there for the browser's request)
+    and the widgets are built from what was read. So under ``--preheat_kernel`` the coverage SQL and the
+    checks run before anyone asks for the page; if the store changed while the kernel waited, it is read
+    again (the checks come from :func:`~jupyterlab_quant.data.quality.cached_checks` either way).
+    """
 
     def __init__(self, services: Services | None = None, lang: str | None = None, *,
                  run_checks: bool = True) -> None:
-        params = common.request_params()
-        self.lang = common.resolve_lang(lang, params)
+        t0 = time.perf_counter()
         self.services = services or default_services()
         self.run_checks = run_checks
         # what the last refresh found (tests and notebooks read these)
@@ -265,10 +281,25 @@ class DataHealthDashboard:
         self.overall = "unknown"
         self.updates: list[dict[str, Any]] = []
         self.findings: list[Finding] = []
+        self.checks: CachedChecks | None = None
         self.checks_s: float | None = None
         self.refresh_s = 0.0
         self._updater: Any = None
         self._ready = False
+        self._failed: dict[str, Exception] = {}
+        self._info: dict[str, dict[str, Any]] = {}
+        self._symbol_counts: dict[str, int] = {}
+        self._names: dict[str, str] = {}
+        self._token: tuple[tuple[int, int], ...] = ()
+        self._gathered_at = 0.0
+
+        self._gather()
+        params = common.request_params()   # pre-heated: returns once the request arrives (see the class doc)
+        self.lang = common.resolve_lang(lang, params)
+        if self._store_token() != self._token:   # written while a pre-heated kernel waited
+            self._gather()
+        elif time.perf_counter() - self._gathered_at > RECHECK_AFTER_S:
+            self._gather_sources()             # breaker state and update log change without the store
 
         self.refresh_button = w.Button(description=common.tr(common.COMMON_TEXT, "refresh", self.lang),
                                        icon="refresh", layout=w.Layout(width="auto"))
@@ -278,16 +309,116 @@ class DataHealthDashboard:
         top = w.HBox([w.HTML(f"<h2>{common.esc(_t('title', self.lang))}</h2>"), self.refresh_button, self.status],
                      layout=w.Layout(width="100%", align_items="center", flex_flow="row wrap", grid_gap="12px"))
         self.widget = common.page(NAME, w.HTML(f"<style>{PAGE_CSS}</style>"), top, self.body)
-        self.refresh()
+        self._render(t0, gathered=True)
 
-    # ---- building ---------------------------------------------------------------------------------
+    # ---- reading ----------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read everything and rebuild the sections."""
+        self._render(time.perf_counter(), gathered=False)
+
+    def _store_token(self) -> tuple[tuple[int, int], ...]:
+        store = self.services.store
+        return tuple(store.manifest_token(name) for name in DATASETS)
+
+    def _gather(self) -> None:
+        """Read every section's data; a part that fails keeps its exception for its own section."""
+        self._token = self._store_token()
+        self._failed = {}
+        self.datasets, self.coverage, self.symbols, self._names = [], [], pd.DataFrame(), {}
+        self._info, self._symbol_counts = {}, {}
+        self.findings, self.checks, self.checks_s = [], None, None
+        try:
+            self.datasets = self.services.query.coverage()
+        except Exception as exc:  # the datasets section says what went wrong; the rest still renders
+            self._failed["datasets"] = exc
+        if not self._empty():
+            self._attempt("datasets", self._gather_datasets)
+            self._attempt("coverage", self._gather_coverage)
+            if self.run_checks:
+                self._attempt("problems", self._gather_checks)
+        self._gather_sources()
+
+    def _gather_sources(self) -> None:
+        self.sources, self.overall, self.updates = [], "unknown", []
+        self._failed.pop("sources", None)
+        self._failed.pop("updates", None)
+        self._attempt("sources", self._gather_health)
+        self._attempt("updates", self._gather_updates)
+        self._gathered_at = time.perf_counter()
+
+    def _attempt(self, part: str, read: Callable[[], None]) -> None:
+        if part in self._failed:
+            return
+        try:
+            read()
+        except Exception as exc:  # shown in that section only
+            self._failed[part] = exc
+
+    def _empty(self) -> bool:
+        return "datasets" not in self._failed and not any(n for _, n, _, _ in self.datasets)
+
+    def _gather_datasets(self) -> None:
+        try:
+            self._info = {r["dataset"]: r for r in self.services.store.info()}
+        except OSError:  # a file replaced while we stat it: show the table without sizes
+            self._info = {}
+        # every dataset's distinct symbols in one DuckDB statement (not one query per dataset)
+        names = [name for name, n, _, _ in self.datasets if n and "symbol" in DATASETS[name].column_names]
+        if names:
+            sql = " UNION ALL ".join(f"SELECT '{name}' AS dataset, count(DISTINCT symbol) AS n "
+                                     f"FROM {DATASETS[name].view}" for name in names)
+            df = self.services.query.sql(sql)
+            self._symbol_counts = {str(d): int(n) for d, n in zip(df["dataset"], df["n"], strict=True)}
+
+    def _calendar(self) -> TradingCalendar:
+        # the calendar the update planner uses: bundled, extended by a `jlq data calendar --refresh`
+        return load_calendar(self.services.settings.home / "state")
+
+    def _gather_coverage(self) -> None:
+        q, cal = self.services.query, self._calendar()
+        days = _cal_days(cal)
+        frames, found = [], []
+        for ds in DAILY_BY_KIND.values():
+            if not self.services.store.manifest(ds.name).rows:
+                continue
+            c = dataset_coverage(q, ds, cal, days=days)
+            if c is None:
+                continue
+            found.append(c)
+            frames.append(symbol_coverage(q, ds, cal, c.off_calendar, days=days).assign(dataset=ds.name))
+        self.coverage = found
+        self.symbols = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if not self.symbols.empty and (self.symbols["missing"] > 0).any():
+            try:
+                inst = q.instruments()
+                self._names = dict(zip(inst["symbol"], inst["name"].fillna(""), strict=False))
+            except Exception:  # names are decoration only
+                self._names = {}
+
+    def _gather_health(self) -> None:
+        rows = self._updater_service().fetcher.health_rows()
+        self.sources, self.overall = rows, overall_health(rows)
+
+    def _gather_updates(self) -> None:
+        self.updates = self._updater_service().state.last_updates()
+
+    def _gather_checks(self) -> None:
         t0 = time.perf_counter()
+        # what `jlq data check` reports (every daily dataset with files, its defaults), reused while the
+        # store is unchanged
+        self.checks = cached_checks(self.services.query, self.services.settings.home / "state",
+                                    stale_days=STALE_DAYS)
+        self.findings = self.checks.findings
+        self.checks_s = time.perf_counter() - t0
+
+    # ---- building ---------------------------------------------------------------------------------
+    def _render(self, t0: float, *, gathered: bool) -> None:
         lang = self.lang
         self.refresh_button.disabled = True
         self.status.value = f'<span class="muted">{common.esc(common.tr(common.COMMON_TEXT, "loading", lang))}</span>'
         try:
+            if not gathered:
+                self._gather()
             children = self._build()
         except Exception as exc:  # the page edge: every failure becomes a readable message
             children = [w.HTML(common.error_html(exc, lang))]
@@ -304,6 +435,9 @@ class DataHealthDashboard:
 
     def _section(self, key: str, name: str, build: Callable[[], list[w.Widget]], *, wide: bool = False) -> w.VBox:
         def body() -> w.Widget:
+            failed = self._failed.get(name)
+            if failed is not None:
+                raise failed
             return w.VBox(build(), layout=w.Layout(min_width="0"))
 
         box = common.section(_t(key, self.lang), common.guard(body, self.lang), name=name)
@@ -317,17 +451,10 @@ class DataHealthDashboard:
         return self._updater
 
     def _build(self) -> list[w.Widget]:
-        self.datasets, self.coverage, self.symbols = [], [], pd.DataFrame()
-        self.sources, self.overall, self.updates, self.findings, self.checks_s = [], "unknown", [], [], None
-        failed: Exception | None = None
-        try:
-            self.datasets = self.services.query.coverage()
-        except Exception as exc:  # the datasets section says what went wrong; the rest still renders
-            failed = exc
-        empty = failed is None and not any(n for _, n, _, _ in self.datasets)
+        empty = self._empty()
         sections: list[w.Widget] = []
         if not empty:
-            sections += [self._section("datasets", "datasets", lambda: self._datasets(failed), wide=True),
+            sections += [self._section("datasets", "datasets", self._datasets, wide=True),
                          self._section("coverage", "coverage", self._coverage, wide=True)]
         sections += [self._section("sources", "sources", self._sources),
                      self._section("updates", "updates", self._updates)]
@@ -358,20 +485,12 @@ class DataHealthDashboard:
         return common.cards(items)
 
     # ---- sections ---------------------------------------------------------------------------------
-    def _datasets(self, failed: Exception | None) -> list[w.Widget]:
-        if failed is not None:
-            raise failed
-        lang, q = self.lang, self.services.query
-        try:
-            info = {r["dataset"]: r for r in self.services.store.info()}
-        except OSError:  # a file replaced while we stat it: show the table without sizes
-            info = {}
+    def _datasets(self) -> list[w.Widget]:
+        lang = self.lang
         rows = []
         for name, n, first, last in self.datasets:
-            symbols = None
-            if n and "symbol" in DATASETS[name].column_names:
-                symbols = int(q.sql(f"SELECT count(DISTINCT symbol) AS n FROM {DATASETS[name].view}")["n"].iloc[0])
-            meta = info.get(name, {})
+            symbols = self._symbol_counts.get(name)
+            meta = self._info.get(name, {})
             muted = "" if n else "muted"
             rows.append([(f"{common.esc(name)}<br><span class='muted'>{common.esc(_label(DATASET_LABELS, name, lang))}"
                           "</span>", muted),
@@ -383,22 +502,8 @@ class DataHealthDashboard:
         return [w.HTML(common.table(headers, rows, empty=common.tr(common.COMMON_TEXT, "empty", lang),
                                     key="datasets"))]
 
-    def _calendar(self) -> TradingCalendar:
-        # the calendar the update planner uses: bundled, extended by a `jlq data calendar --refresh`
-        return load_calendar(self.services.settings.home / "state")
-
     def _coverage(self) -> list[w.Widget]:
-        lang, q, cal = self.lang, self.services.query, self._calendar()
-        frames = []
-        for ds in DAILY_BY_KIND.values():
-            if not self.services.store.manifest(ds.name).rows:
-                continue
-            c = dataset_coverage(q, ds, cal)
-            if c is None:
-                continue
-            self.coverage.append(c)
-            per = symbol_coverage(q, ds, cal, c.off_calendar)
-            frames.append(per.assign(dataset=ds.name))
+        lang = self.lang
         if not self.coverage:
             return [w.HTML(f'<p class="muted">{common.esc(_t("no_daily", lang))}</p>')]
         rows = []
@@ -416,7 +521,6 @@ class DataHealthDashboard:
                                          "coverage_pct", "missing_days")]
         out: list[w.Widget] = [self._coverage_chart(),
                                w.HTML(common.table(headers, rows, empty="", key="coverage"))]
-        self.symbols = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         out.append(w.HTML(self._lowest_symbols_html()))
         return out
 
@@ -442,11 +546,7 @@ class DataHealthDashboard:
         if df.empty or not (df["missing"] > 0).any():
             return f'{title}<p class="muted">{common.esc(_t("all_complete", lang))}</p>'
         worst = df[df["missing"] > 0].sort_values(["coverage", "missing", "symbol"], ascending=[True, False, True])
-        try:
-            inst = self.services.query.instruments()
-            names = dict(zip(inst["symbol"], inst["name"].fillna(""), strict=False))
-        except Exception:  # names are decoration only
-            names = {}
+        names = self._names
         rows = [[(common.esc(r["dataset"]), ""), (common.esc(r["symbol"]), ""),
                  (common.esc(names.get(r["symbol"], "")), ""), (_date(r["first"]).isoformat(), ""),
                  (_date(r["last"]).isoformat(), ""), (_num(r["trading_days"]), "num"), (_num(r["present"]), "num"),
@@ -457,9 +557,7 @@ class DataHealthDashboard:
         return title + common.table(headers, rows, empty="", key="lowest") + note
 
     def _sources(self) -> list[w.Widget]:
-        lang = self.lang
-        rows = self._updater_service().fetcher.health_rows()
-        self.sources, self.overall = rows, overall_health(rows)
+        lang, rows = self.lang, self.sources
         out = [f"<p><b>{common.esc(_t('overall', lang))}</b> "
                f"{common.state_badge(self.overall, _t(f'ov_{self.overall}', lang))}</p>"]
         if self.overall == "unknown":
@@ -493,7 +591,6 @@ class DataHealthDashboard:
 
     def _updates(self) -> list[w.Widget]:
         lang = self.lang
-        self.updates = self._updater_service().state.last_updates()
         if not self.updates:
             return [common.message("info", _t("never_updated", lang), hint=_t("never_updated_hint", lang))]
         rows = []
@@ -514,17 +611,16 @@ class DataHealthDashboard:
 
     def _problems(self) -> list[w.Widget]:
         lang = self.lang
-        if not self.run_checks:
+        if not self.run_checks or self.checks is None:
             return [w.HTML(f'<p class="muted">{common.esc(_t("checks_skipped", lang))}</p>')]
-        store = self.services.store
-        kinds = [k for k, d in DAILY_BY_KIND.items() if store.manifest(d.name).files]   # what `jlq data check` does
-        t0 = time.perf_counter()
-        found: list[Finding] = []
-        for kind in kinds:
-            found += run_checks(self.services.query, None, kind, stale_days=STALE_DAYS)
-        self.checks_s = time.perf_counter() - t0
-        self.findings = found
-        note = f'<p class="muted">{common.esc(_t("checked_in", lang, kinds=", ".join(kinds), s=self.checks_s))}</p>'
+        found, run = self.findings, self.checks
+        kinds = ", ".join(run.kinds)
+        if run.all_cached:
+            at = min(run.checked_at.values(), default="")
+            note_text = _t("checked_cached", lang, kinds=kinds, at=common.local_time(at) if at else "—")
+        else:
+            note_text = _t("checked_in", lang, kinds=kinds, s=self.checks_s or 0.0)
+        note = f'<p class="muted">{common.esc(note_text)}</p>'
         if not found:
             return [w.HTML(f"<p>{common.esc(_t('no_problems', lang))}</p>{note}")]
         counts = Counter((f.check, f.severity) for f in found)

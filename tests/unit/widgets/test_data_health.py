@@ -1,5 +1,6 @@
 """Data health dashboard over real stores: the embedded sample, a store written with planted missing days,
-an empty one, and source health recorded through the real Fetcher/StateDB."""
+an empty one, and source health recorded through the real Fetcher/StateDB; the cached `jlq data check`
+findings (data.quality.cached_checks) reused while the store is unchanged and recomputed after real writes."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from jupyterlab_quant.core.settings import Settings
 from jupyterlab_quant.data.calendar_store import load_calendar
 from jupyterlab_quant.data.fetch import Fetcher, FetchPolicy, StateDB
 from jupyterlab_quant.data.ingest import sample_dir
+from jupyterlab_quant.data.quality import CACHE_FILE, cached_checks, run_checks
 from jupyterlab_quant.data.store import MarketStore
 from jupyterlab_quant.widgets.data_health import DataHealthDashboard
 
@@ -229,3 +231,116 @@ def test_one_broken_part_shows_a_message_in_its_section_only(tmp_path: Path) -> 
     assert len(table_rows(text, "datasets")) == len(d.datasets) and d.coverage
     assert text.count('<div class="jlq-message error">') == 2   # sources and last updates
     assert "DatabaseError" in text and "Traceback" not in text
+
+
+# --- cached checks -------------------------------------------------------------------------------
+
+def _keys(findings: list[Any]) -> list[tuple[Any, ...]]:
+    return [(f.symbol, f.date, f.check, f.severity, f.message, f.hint, f.dataset) for f in findings]
+
+
+def _bad_high(home: Path, symbol: str, day: dt.date) -> None:
+    """Upsert one real sample bar of ``symbol`` with its high below its low (an ``ohlc`` error)."""
+    bars = pd.read_parquet(sample_dir() / "stock_1d.parquet")
+    row = bars[(bars["symbol"] == symbol) & (bars["date"] == day)].copy()
+    assert len(row) == 1
+    row["high"] = row["low"] - 1.0
+    assert MarketStore(home / "store").write("bars_1d", row.reset_index(drop=True)).changed
+
+
+def test_cached_checks_are_reused_until_a_write_or_a_compaction(tmp_path: Path) -> None:
+    home = tmp_path / "cache"
+    write_bars(home, 2021, [], {"600900.SH": [dt.date(2021, 9, 6)]})
+    state, cache = home / "state", home / "state" / CACHE_FILE
+    svc = services(home)
+
+    first = cached_checks(svc.query, state, stale_days=5)
+    assert first.kinds == ("stock",) and first.hits == () and cache.exists()
+    assert _keys(first.findings) == _keys(run_checks(svc.query, None, "stock", stale_days=5))
+    assert ("600900.SH", "2021-09-06", "gap", "error") in {k[:4] for k in _keys(first.findings)}
+    stamp = cache.stat().st_mtime_ns
+
+    # a new process (fresh services) with the store unchanged: the stored findings, the file not rewritten
+    again = cached_checks(services(home).query, state, stale_days=5)
+    assert again.hits == ("stock",) and again.all_cached and _keys(again.findings) == _keys(first.findings)
+    assert cache.stat().st_mtime_ns == stamp
+    # a write that changes nothing commits no manifest: still a hit
+    inst = pd.read_parquet(sample_dir() / "instruments.parquet")
+    assert not MarketStore(home / "store").write("instruments", inst[inst["symbol"].isin(SYMBOLS)]).changed
+    assert cached_checks(svc.query, state, stale_days=5).hits == ("stock",)
+    # other parameters are another key
+    assert cached_checks(svc.query, state, stale_days=1).hits == ()
+
+    # new bars written through the store: recomputed, and the new problem is there
+    bad = dt.date(2021, 3, 1)
+    _bad_high(home, "600519.SH", bad)
+    after = cached_checks(svc.query, state, stale_days=5)
+    assert after.hits == () and cache.stat().st_mtime_ns != stamp
+    assert ("600519.SH", bad.isoformat(), "ohlc", "error") in {k[:4] for k in _keys(after.findings)}
+    assert _keys(after.findings) == _keys(run_checks(svc.query, None, "stock", stale_days=5))
+    assert cached_checks(svc.query, state, stale_days=5).hits == ("stock",)
+
+    # a compaction rewrites the files (same rows): a miss, the same findings
+    bars = pd.read_parquet(sample_dir() / "stock_1d.parquet")
+    more = bars[(bars["symbol"] == "601398.SH") & (pd.to_datetime(bars["date"]).dt.year == 2021)]
+    MarketStore(home / "store").write("bars_1d", more.reset_index(drop=True))   # a new symbol: an appended file
+    before = cached_checks(svc.query, state, stale_days=5)
+    assert before.hits == ()
+    assert MarketStore(home / "store").compact("bars_1d")["bars_1d"] == 1
+    compacted = cached_checks(svc.query, state, stale_days=5)
+    assert compacted.hits == () and _keys(compacted.findings) == _keys(before.findings)
+
+    # an unreadable cache is recomputed and rewritten
+    cache.write_text("{not json", encoding="utf-8")
+    healed = cached_checks(svc.query, state, stale_days=5)
+    assert healed.hits == () and _keys(healed.findings) == _keys(before.findings)
+    assert cached_checks(svc.query, state, stale_days=5).hits == ("stock",)
+
+
+def test_the_dashboard_reuses_the_checks_and_sees_new_problems(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "dash-cache"
+    write_bars(home, 2021, [], {})
+    d1 = DataHealthDashboard(services(home))
+    assert d1.checks is not None and d1.checks.hits == ()
+    assert "用时" in page_text(d1) and "沿用该次结果" not in page_text(d1)
+    d2 = DataHealthDashboard(services(home))
+    assert d2.checks is not None and d2.checks.all_cached and _keys(d2.findings) == _keys(d1.findings)
+    assert "数据自" in page_text(d2) and "沿用该次结果" in page_text(d2)
+
+    bad = dt.date(2021, 4, 1)
+    _bad_high(home, "000001.SZ", bad)
+    d2.refresh_button.click()   # the open page's Refresh sees the write
+    assert d2.checks is not None and d2.checks.hits == ()
+    assert ("000001.SZ", bad.isoformat(), "ohlc", "error") in {(f.symbol, f.date, f.check, f.severity)
+                                                                for f in d2.findings}
+    main(["--home", str(home), "data", "check", "--json"])
+    cli = json.loads(capsys.readouterr().out)["findings"]
+    assert sorted((f.symbol, f.date, f.check, f.severity) for f in d2.findings) == \
+        sorted((f["symbol"], f["date"], f["check"], f["severity"]) for f in cli)
+
+
+def test_preheated_data_is_read_before_the_request_and_again_if_the_store_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under Voila's pre-heated kernels ``voila.utils.wait_for_request`` blocks until the browser asks, then
+    puts the request (QUERY_STRING) into the environment. The page reads the store before that wait; a write
+    that lands while it waits is read again."""
+    import voila.utils
+
+    home = tmp_path / "preheat"
+    write_bars(home, 2021, [], {})
+    bad = dt.date(2021, 5, 6)
+    seen: list[bool] = []
+
+    def request_arrives(url: str | None = None) -> None:
+        seen.append((home / "state" / CACHE_FILE).exists())   # the checks already ran
+        _bad_high(home, "600519.SH", bad)                        # someone updates the store meanwhile
+        monkeypatch.setenv("QUERY_STRING", "lang=en")
+
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    monkeypatch.delenv("QUERY_STRING", raising=False)
+    monkeypatch.setattr(voila.utils, "wait_for_request", request_arrives)
+    d = DataHealthDashboard(services(home))
+    assert seen == [True] and d.lang == "en" and "Data health" in page_text(d)
+    assert ("600519.SH", bad.isoformat(), "ohlc", "error") in {(f.symbol, f.date, f.check, f.severity)
+                                                               for f in d.findings}
