@@ -49,7 +49,7 @@ def cmd_dashboards(svc: Services, a: argparse.Namespace) -> int:
         tls = _ensure_lab_cert(svc.settings.home / "tls", a.ip)
         cmd += [f"--QuantVoila.certfile={tls['cert']}", f"--QuantVoila.keyfile={tls['key']}"]
         scheme = "https"
-    if a.preheat:
+    if a.preheat > 0:
         cmd += ["--preheat_kernel=True", f"--pool_size={a.preheat}"]
     cmd += a.voila
     base = f"{scheme}://{host}:{port}/"
@@ -93,9 +93,10 @@ def register(sub: Any) -> None:
     da.add_argument("--token", help="访问令牌 access token (default JLQ_TOKEN or a random one)")
     da.add_argument("--tls", action="store_true",
                     help="HTTPS with the local certificate of `jlq lab --tls` (<home>/tls, made on first use)")
-    da.add_argument("--preheat", type=int, default=0, metavar="N",
-                    help="预热内核 keep N pre-executed kernels per dashboard (faster first render; "
-                         "data is refreshed on open)")
+    da.add_argument("--preheat", type=int, default=1, metavar="N",
+                    help="预热内核 keep N kernels per dashboard started and imported ahead of the next page "
+                         "(default 1: ~0.5 s instead of ~2 s of kernel start; data is read when the page "
+                         "arrives; 0 = off)")
     da.add_argument("--json", action="store_true", help="list: JSON output")
     da.add_argument("--lang", help="list: zh | en")
     da.add_argument("--dry-run", action="store_true", help="只打印命令 print the Voila command and exit")

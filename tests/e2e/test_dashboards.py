@@ -409,6 +409,23 @@ def test_closing_the_tab_shuts_the_kernel_down(browser: Any, env: Env, voila: Vo
                 voila.shutdown_kernel(kid)
 
 
+def test_preheated_kernels_serve_the_requested_report(browser: Any, env: Env, page_log: PageLog) -> None:
+    """`jlq dashboards` pre-heats by default: a pooled kernel imported everything before the request and
+    must still read this request's ``?report=`` and ``?lang=`` (twice: the pool refills behind the first)."""
+    with start_voila(env.prep.root, sample=False, extra_args=["--preheat_kernel=True", "--pool_size=1"]) as pre:
+        for job in ("banks", "moutai"):
+            time.sleep(10)   # the pool (re)fills: a kernel starts and runs the notebook up to the request wait
+            job_id = env.prep.jobs[job]
+            with open_page(browser, pre.render_url("tearsheet", f"report={job_id}&lang=en"), page_log,
+                           server=pre) as pg:
+                wait_rendered(pg, "tearsheet", charts=True)
+                assert job_id in pg.inner_text(".jlq-dash-tearsheet .jlq-report-header")
+                assert "Backtest tearsheet" in pg.inner_text(".jlq-dash-tearsheet h2")
+                assert card_text(pg, "tearsheet", "total_return") == expected_total_return(env.svc, job_id)
+                assert_clean(pg, page_log)
+        assert pre.log_text().count("Using pre-heated kernel") == 2, pre.log_text()[-3000:]
+
+
 # ---- live update from the bus -----------------------------------------------------------------------------
 
 def test_monitor_follows_a_bus_quote(browser: Any, env: Env, voila: VoilaServer, page_log: PageLog) -> None:

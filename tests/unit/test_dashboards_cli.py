@@ -104,6 +104,9 @@ def test_dry_run_binds_localhost_with_a_token(home: Path) -> None:
     assert r.returncode == 0, r.stderr
     cmd = r.stdout.strip().splitlines()[-1]
     assert "--Voila.ip=127.0.0.1" in cmd and "--Voila.token=t0ken" in cmd
+    assert "--preheat_kernel=True --pool_size=1" in cmd                  # pre-heated by default
+    r = jlq(home, "dashboards", "--dry-run", "--preheat", "0")
+    assert "--preheat_kernel" not in r.stdout.strip().splitlines()[-1]
     assert "voila/render/tearsheet.ipynb?token=t0ken" in r.stdout
 
 
