@@ -105,9 +105,9 @@ def test_dry_run_binds_localhost_with_a_token(home: Path) -> None:
     cmd = r.stdout.strip().splitlines()[-1]
     assert "--Voila.ip=127.0.0.1" in cmd and "--Voila.token=t0ken" in cmd
     assert "--preheat_kernel=True --pool_size=1" in cmd                  # pre-heated by default
+    assert "voila/render/tearsheet.ipynb?token=t0ken" in r.stdout
     r = jlq(home, "dashboards", "--dry-run", "--preheat", "0")
     assert "--preheat_kernel" not in r.stdout.strip().splitlines()[-1]
-    assert "voila/render/tearsheet.ipynb?token=t0ken" in r.stdout
 
 
 def test_voila_refuses_to_start_without_a_token(tmp_path: Path) -> None:
