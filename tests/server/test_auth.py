@@ -37,8 +37,9 @@ def test_no_unauthenticated_endpoints(tmp_path) -> None:
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["loaded"]
-    ours = [p for p in out["rules"] if "jupyterlab-quant/v1" in p]
+    ours = [p for p in out["rules"] if "jupyterlab-quant/v1" in p or "jupyterlab-quant/dashboards/" in p]
     from jupyterlab_quant.server.routes import ROUTES
 
     assert len(ours) == len(ROUTES) >= 7, out["rules"]
+    assert any("jupyterlab-quant/dashboards/" in p for p in ours)
     assert not [m for m in out["warnings"] if "jupyterlab-quant" in m]

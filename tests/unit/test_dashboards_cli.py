@@ -54,7 +54,9 @@ def serving(home: Path, tmp: Path, *args: str) -> Iterator[tuple[subprocess.Pope
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp / "cfg"), JUPYTER_RUNTIME_DIR=str(tmp / "rt"),
                JUPYTER_DATA_DIR=str(tmp / "data"), IPYTHONDIR=str(tmp / "ipy"))
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "jupyterlab_quant", "--home", str(home), "dashboards", *args],
+        # --preheat 0: these tests are about auth, TLS and kernel lifetime (pre-heating: tests/e2e/test_dashboards.py)
+        proc = subprocess.Popen([sys.executable, "-m", "jupyterlab_quant", "--home", str(home), "dashboards",
+                                 "--preheat", "0", *args],
                                 stdout=out, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
     try:
         yield proc, log
