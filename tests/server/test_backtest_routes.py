@@ -22,14 +22,8 @@ SMA = (Path(__file__).resolve().parents[1] / "fixtures" / "strategies" / "sma_cr
 class FastSma(SmaCross):
     params = {"fast": 3}
 '''
-BROKEN = '''import backtrader as bt
-
-
-class Broken(bt.Strategy):
-    def next(self):
-        if len(self) > 5:
-            raise ZeroDivisionError("oops in next")
-'''
+BROKEN = (Path(__file__).resolve().parents[1] / "fixtures" / "strategies" / "broken.py").read_text(
+    encoding="utf-8")   # raises in next()
 SLOW = '''import time
 import backtrader as bt
 

@@ -5,13 +5,11 @@ findings (data.quality.cached_checks) reused while the store is unchanged and re
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-import ipywidgets as w
 import pandas as pd
 import pytest
 
@@ -25,22 +23,9 @@ from jupyterlab_quant.data.ingest import sample_dir
 from jupyterlab_quant.data.quality import CACHE_FILE, cached_checks, run_checks
 from jupyterlab_quant.data.store import MarketStore
 from jupyterlab_quant.widgets.data_health import DataHealthDashboard
+from tests.unit.widgets.helpers import page_text
 
 SYMBOLS = ["600519.SH", "000001.SZ", "600900.SH"]   # 600900.SH's source records suspensions as rows
-
-
-def html_values(widget: Any) -> list[str]:
-    """``.value`` of every HTML widget in the tree (unescaped), depth first."""
-    out: list[str] = []
-    if isinstance(widget, w.HTML):
-        out.append(html.unescape(widget.value))
-    for child in getattr(widget, "children", ()) or ():
-        out.extend(html_values(child))
-    return out
-
-
-def page_text(d: DataHealthDashboard) -> str:
-    return "\n".join(html_values(d.widget))
 
 
 def table_rows(text: str, key: str) -> list[str]:

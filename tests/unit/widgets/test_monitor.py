@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import ipywidgets as w
 import pytest
 
 from jupyterlab_quant.app import Services
@@ -23,29 +22,19 @@ from jupyterlab_quant.data.query import QueryService
 from jupyterlab_quant.data.store import MarketStore
 from jupyterlab_quant.widgets import common
 from jupyterlab_quant.widgets.monitor import MonitorDashboard, limit_state
+from tests.unit.widgets.helpers import html_values, page_text
 
 MOUTAI, PINGAN = "600519.SH", "000001.SZ"
 
 
-def htmls(widget: w.Widget) -> list[str]:
-    """Every HTML value of a widget tree (boxes walked through their children)."""
-    out = [widget.value] if isinstance(widget, w.HTML) else []
-    for child in getattr(widget, "children", ()):
-        out.extend(htmls(child))
-    return out
-
-
-def page_text(d: MonitorDashboard) -> str:
-    return "\n".join(htmls(d.widget))
-
-
 def card_value(d: MonitorDashboard, key: str) -> str | None:
-    m = re.search(rf'data-key="{key}"><div class="label">[^<]*</div><div class="value[^"]*">([^<]*)', page_text(d))
+    m = re.search(rf'data-key="{key}"><div class="label">[^<]*</div><div class="value[^"]*">([^<]*)',
+                  page_text(d, unescape=False))
     return m.group(1) if m else None
 
 
 def row(d: MonitorDashboard, table: str, symbol: str) -> str:
-    html = next(h for h in htmls(d.widget) if f'data-key="{table}"' in h)
+    html = next(h for h in html_values(d.widget, unescape=False) if f'data-key="{table}"' in h)
     m = re.search(rf'<tr data-symbol="{re.escape(symbol)}"[^>]*>(.*?)</tr>', html)
     assert m, f"no {symbol} row in {table}"
     return m.group(1)
@@ -107,9 +96,9 @@ def test_account_positions_rules_and_alerts_from_real_services(svc: Services) ->
     assert result.alerts, "the limit-down holding must raise an alert"
 
     d = MonitorDashboard(svc, lang="zh", autostart=False)
-    assert "jlq-ready" not in page_text(d)
+    assert "jlq-ready" not in page_text(d, unescape=False)
     d.refresh()
-    text = page_text(d)
+    text = page_text(d, unescape=False)
 
     snap = svc.risk.snapshot(svc.latest_quotes(svc.risk.watched_symbols()))
     assert card_value(d, "total_value") == common.fmt_money(snap.total_value) == "246,000.00"
@@ -135,7 +124,7 @@ def test_bus_quote_refreshes_the_running_dashboard_and_stop_ends_it(svc: Service
     # a long fallback period: a change within seconds can only come from the bus subscription
     d = MonitorDashboard(svc, lang="zh", refresh_s=120.0)
     try:
-        assert wait_for(lambda: "jlq-ready" in page_text(d)), "the first refresh never completed"
+        assert wait_for(lambda: "jlq-ready" in page_text(d, unescape=False)), "the first refresh never completed"
         assert card_value(d, "total_value") == "261,000.00"
 
         def changed() -> bool:
@@ -156,7 +145,7 @@ def test_bus_down_shows_offline_and_stored_closes(offline_svc: Services) -> None
     setup_account(svc)
     d = MonitorDashboard(svc, lang="zh", autostart=False)
     d.refresh()
-    text = page_text(d)
+    text = page_text(d, unescape=False)
     assert "实时行情服务不可用，显示最近收盘价" in text and "jlq scheduler" in text
     assert 'data-state="offline"' in text and "离线" in text
     stored = svc.query.last_quotes([MOUTAI, PINGAN])
@@ -179,7 +168,7 @@ def test_empty_home_reads_as_messages(tmp_path: Path) -> None:
     try:
         d = MonitorDashboard(svc, lang="zh", autostart=False)
         d.refresh()
-        values = htmls(d.widget)
+        values = html_values(d.widget, unescape=False)
         text = "\n".join(values)
         assert "账户还没有设置" in text and "jlq risk account set-cash" in text and "风控 面板 → 账户" in text
         assert "没有持仓" in text
@@ -197,7 +186,7 @@ def test_english_labels(offline_svc: Services) -> None:
     setup_account(offline_svc)
     d = MonitorDashboard(offline_svc, lang="en", autostart=False)
     d.refresh()
-    text = page_text(d)
+    text = page_text(d, unescape=False)
     for label in ("Live monitor", "Total value", "P&amp;L today", "Positions", "Risk rules", "Latest alerts",
                   "Watchlist", "Intraday chart", "Offline", "No risk rules yet", "No alerts yet"):
         assert label in text, label

@@ -8,9 +8,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import ipywidgets as w
 import numpy as np
 import pytest
 
@@ -18,17 +16,11 @@ from jupyterlab_quant.app import Services
 from jupyterlab_quant.backtest import report as rpt
 from jupyterlab_quant.core.settings import Settings
 from jupyterlab_quant.widgets.tearsheet import TearsheetDashboard, monthly_heatmap
+from tests.unit.widgets.helpers import page_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SMA = (ROOT / "fixtures" / "strategies" / "sma_cross.py").read_text(encoding="utf-8")
-BROKEN = '''import backtrader as bt
-
-
-class Broken(bt.Strategy):
-    def next(self):
-        if len(self) > 5:
-            raise ZeroDivisionError("oops in next")
-'''
+BROKEN = (ROOT / "fixtures" / "strategies" / "broken.py").read_text(encoding="utf-8")   # raises in next()
 SLOW = '''import time
 import backtrader as bt
 
@@ -38,20 +30,6 @@ class Slow(bt.Strategy):
         time.sleep(0.05)
 '''
 BASE = {"symbols": ["600519.SH"], "start": "2019-01-02", "end": "2021-12-31"}
-
-
-def html_values(widget: Any) -> list[str]:
-    """``.value`` of every HTML widget in the tree (unescaped), depth first."""
-    out: list[str] = []
-    if isinstance(widget, w.HTML):
-        out.append(html.unescape(widget.value))
-    for child in getattr(widget, "children", ()) or ():
-        out.extend(html_values(child))
-    return out
-
-
-def page_text(d: TearsheetDashboard) -> str:
-    return "\n".join(html_values(d.widget))
 
 
 def wait_final(svc: Services, job_id: str, until: tuple[str, ...] = ("done", "failed", "cancelled"),
